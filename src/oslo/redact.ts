@@ -1,0 +1,49 @@
+/**
+ * Secrets never leave the decoder: oslo.messaging flattens the request context into
+ * `_context_*` keys (`_context_auth_token` carries the Keystone token), nova passes
+ * `admin_password` in build arguments, and transport URLs carry broker passwords.
+ */
+import { redactUrl } from '../util/url.ts';
+
+export const REDACTED = '***';
+
+/** Keys whose value is a secret, wherever they appear (context, args, nested objects). */
+const SECRET_KEY = /pass(word|wd)?|token|secret|credential|admin_pass|private_key|api_key/i;
+
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
+/** Cheap pre-check so most strings are returned untouched. */
+const MAYBE_URL_CREDENTIALS = /:[^@\s/]*@/;
+
+/** Removes credentials from URLs inside a free-text string. */
+export function redactString(s: string): string {
+  if (!MAYBE_URL_CREDENTIALS.test(s) && !/[?&][^=]*(pass|token|secret|key)/i.test(s)) return s;
+  return s.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (url) => redactUrl(url));
+}
+
+/** Deep copy of a JSON value with secret keys masked and URL credentials removed. */
+export function redactValue(v: unknown, depth = 0): unknown {
+  if (typeof v === 'string') return redactString(v);
+  if (v === null || typeof v !== 'object') return v;
+  if (depth > 32) return REDACTED;
+  if (Array.isArray(v)) return v.map((x) => redactValue(x, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    out[k] = isSecretKey(k) && x !== null && x !== '' ? REDACTED : redactValue(x, depth + 1);
+  }
+  return out;
+}
+
+/** The `_context_*` keys of an oslo message, prefix removed, redacted. */
+export function extractContext(msg: Record<string, unknown>): Record<string, unknown> {
+  const ctx: Record<string, unknown> = {};
+  for (const k in msg) {
+    if (!k.startsWith('_context_')) continue;
+    const name = k.slice(9);
+    const x = msg[k];
+    ctx[name] = isSecretKey(name) && x !== null && x !== '' ? REDACTED : redactValue(x, 1);
+  }
+  return ctx;
+}
