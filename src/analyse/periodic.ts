@@ -1,0 +1,222 @@
+/**
+ * Background traffic: what each service sends on its own, per instance, with measured periods.
+ *
+ * nova's periodic work: every service reports its state through `Service.save` every
+ * `report_interval` (10 s, nova/servicegroup/drivers/db.py), nova-compute's periodic tasks run
+ * from one loop with one admin context per run (nova/service.py periodic_tasks,
+ * nova/compute/manager.py: update_available_resource every 60 s, _sync_scheduler_instance_info
+ * every 120 s as a fanout to the schedulers...). This is the per-hypervisor cost that grows with
+ * the number of computes.
+ */
+
+import type { ServiceResolver } from '../correlate/operations.ts';
+import type { RpcKind, RpcMessage } from '../records.ts';
+import { isObjectRpc, knownSender, serviceOfTopic } from './aliases.ts';
+import { median } from './spec-stats.ts';
+
+export interface PeriodicRpc {
+  readonly kind: RpcKind;
+  readonly topic: string;
+  readonly method?: string;
+  readonly object?: string;
+  readonly eventType?: string;
+  /** Messages of this kind per instance over the capture (median over instances). */
+  readonly count: number;
+  /** Runs seen: messages closer than `burstGapS` count as one run of the periodic task. */
+  readonly occurrences: number;
+  readonly messagesPerOccurrence: number;
+  /** Median interval between runs; absent with fewer than two runs. */
+  readonly periodS?: number;
+  /** Median absolute deviation of the intervals from the period. */
+  readonly jitterS?: number;
+  /** Measured: count × 60 / capture seconds, per instance. */
+  readonly perMinute: number;
+  /** Replies to these calls per minute (they load the broker too). */
+  readonly repliesPerMinute: number;
+  readonly bytesMedian: number;
+}
+
+export interface BackgroundService {
+  readonly service: string;
+  readonly instances: number;
+  readonly instanceNames: readonly string[];
+  readonly periodic: readonly PeriodicRpc[];
+  /** All messages one instance causes per minute, replies to its calls included. */
+  readonly perInstancePerMinute: number;
+}
+
+export interface BackgroundOptions {
+  readonly resolve?: ServiceResolver;
+  /** Capture window, milliseconds. */
+  readonly windowMs: number;
+  /** Every published message of the capture, to find the calls background replies answer. */
+  readonly allMessages?: readonly RpcMessage[];
+  /** Messages of one periodic run arrive within this many seconds (default 2). */
+  readonly burstGapS?: number;
+}
+
+interface Acc {
+  kind: RpcKind;
+  topic: string;
+  method?: string;
+  object?: string;
+  eventType?: string;
+  ts: number[];
+  replies: number;
+  bytes: number[];
+}
+
+/** Per service type: its background RPCs with period, jitter and rate. */
+export function analyseBackground(
+  background: readonly RpcMessage[],
+  options: BackgroundOptions,
+): BackgroundService[] {
+  const windowS = Math.max(options.windowMs / 1000, 1e-3);
+  const gap = (options.burstGapS ?? 2) * 1000;
+
+  // hosts in routing keys (`compute.<host>`) name the instances of a per-host service
+  const hostsByService = new Map<string, Set<string>>();
+  for (const m of options.allMessages ?? background) {
+    if ((m.kind === 'call' || m.kind === 'cast') && m.server !== undefined && m.server !== '') {
+      const svc = serviceOfTopic(m.topic);
+      let s = hostsByService.get(svc);
+      if (s === undefined) {
+        s = new Set();
+        hostsByService.set(svc, s);
+      }
+      s.add(m.server);
+    }
+  }
+
+  const identify = (m: RpcMessage): { service: string; instance: string } => {
+    const r = options.resolve?.(m);
+    let service = r?.type;
+    if (service === undefined) {
+      service =
+        knownSender(m.topic, m.method) ??
+        (m.kind === 'notification' && m.publisherId !== undefined
+          ? publisherService(m.publisherId)
+          : undefined) ??
+        (isObjectRpc(m.method) ? 'nova-compute' : `client ${m.wire.connection?.client ?? 'unknown'}`);
+    }
+    let instance = r?.instance;
+    if (instance === undefined) {
+      const hosts = hostsByService.get(service);
+      instance = hosts !== undefined && hosts.size === 1 ? ([...hosts][0] ?? 'unknown') : 'unknown';
+    }
+    return { service, instance };
+  };
+
+  // service → instance → key → acc
+  const per = new Map<string, Map<string, Map<string, Acc>>>();
+  const replyOwner = new Map<string, { service: string; instance: string; key: string }>();
+  for (const m of background) {
+    if (m.kind === 'reply') continue;
+    const who = identify(m);
+    const key = [m.kind, m.topic, m.method ?? '', m.object ?? '', m.eventType ?? ''].join('|');
+    let insts = per.get(who.service);
+    if (insts === undefined) {
+      insts = new Map();
+      per.set(who.service, insts);
+    }
+    let keys = insts.get(who.instance);
+    if (keys === undefined) {
+      keys = new Map();
+      insts.set(who.instance, keys);
+    }
+    let acc = keys.get(key);
+    if (acc === undefined) {
+      acc = {
+        kind: m.kind,
+        topic: m.topic,
+        ts: [],
+        replies: 0,
+        bytes: [],
+        ...(m.method !== undefined ? { method: m.method } : {}),
+        ...(m.object !== undefined ? { object: m.object } : {}),
+        ...(m.eventType !== undefined ? { eventType: m.eventType } : {}),
+      };
+      keys.set(key, acc);
+    }
+    acc.ts.push(m.wire.ts);
+    acc.bytes.push(m.bodySize);
+    if (m.kind === 'call' && m.msgId !== undefined) replyOwner.set(m.msgId, { ...who, key });
+  }
+  for (const m of background) {
+    if (m.kind !== 'reply' || m.msgId === undefined || m.ending === false) continue;
+    const o = replyOwner.get(m.msgId);
+    const acc = o === undefined ? undefined : per.get(o.service)?.get(o.instance)?.get(o.key);
+    if (acc !== undefined) acc.replies++;
+  }
+
+  const out: BackgroundService[] = [];
+  for (const [service, insts] of per) {
+    const keys = new Set<string>();
+    for (const k of insts.values()) for (const key of k.keys()) keys.add(key);
+    const periodic: PeriodicRpc[] = [];
+    let total = 0;
+    for (const k of insts.values()) for (const a of k.values()) total += a.ts.length + a.replies;
+    for (const key of keys) {
+      const accs = [...insts.values()].map((k) => k.get(key)).filter((a): a is Acc => a !== undefined);
+      const first = accs[0];
+      if (first === undefined) continue;
+      const runs = accs.map((a) => runsOf(a.ts, gap));
+      const intervals = runs.flatMap((r) => r.slice(1).map((t, i) => (t - (r[i] ?? t)) / 1000));
+      const periodS = intervals.length > 0 ? median(intervals) : undefined;
+      const jitterS = periodS !== undefined ? median(intervals.map((x) => Math.abs(x - periodS))) : undefined;
+      const counts = accs.map((a) => a.ts.length);
+      // instances without this RPC count as 0 in the median
+      while (counts.length < insts.size) counts.push(0);
+      const count = median(counts);
+      const occ = median(runs.map((r) => r.length));
+      const replies = median(accs.map((a) => a.replies));
+      periodic.push({
+        kind: first.kind,
+        topic: first.topic,
+        ...(first.method !== undefined ? { method: first.method } : {}),
+        ...(first.object !== undefined ? { object: first.object } : {}),
+        ...(first.eventType !== undefined ? { eventType: first.eventType } : {}),
+        count,
+        occurrences: occ,
+        messagesPerOccurrence: occ > 0 ? round(count / occ, 2) : 0,
+        ...(periodS !== undefined ? { periodS: round(periodS, 2) } : {}),
+        ...(jitterS !== undefined ? { jitterS: round(jitterS, 3) } : {}),
+        perMinute: round((count * 60) / windowS, 3),
+        repliesPerMinute: round((replies * 60) / windowS, 3),
+        bytesMedian: median(accs.flatMap((a) => a.bytes)),
+      });
+    }
+    periodic.sort((a, b) => b.perMinute - a.perMinute || (a.method ?? '').localeCompare(b.method ?? ''));
+    out.push({
+      service,
+      instances: insts.size,
+      instanceNames: [...insts.keys()].sort(),
+      periodic,
+      perInstancePerMinute: round((total * 60) / windowS / insts.size, 3),
+    });
+  }
+  out.sort((a, b) => a.service.localeCompare(b.service));
+  return out;
+}
+
+/** Start times of runs: a new run when the gap to the previous message exceeds `gapMs`. */
+export function runsOf(ts: readonly number[], gapMs: number): number[] {
+  const s = [...ts].sort((a, b) => a - b);
+  const runs: number[] = [];
+  let last = Number.NEGATIVE_INFINITY;
+  for (const t of s) {
+    if (t - last > gapMs) runs.push(t);
+    last = t;
+  }
+  return runs;
+}
+
+function publisherService(publisherId: string): string {
+  const p = publisherId.split('.')[0] ?? publisherId;
+  return p.startsWith('nova-') ? p : serviceOfTopic(p);
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,315 @@
+/**
+ * The RPC specification: operations found in a capture, aggregated per kind of operation, with
+ * how their counts grow with servers per request, and every service's background traffic.
+ * The JSON shape is the contract with `rpcscope model` / the emulator (issue 3): change it only
+ * by adding fields.
+ */
+import type { Operation, OperationStep, ServiceResolver } from '../correlate/operations.ts';
+import { buildOperations, publishedMessages, stepLabel } from '../correlate/operations.ts';
+import type { RpcCall, RpcKind, RpcMessage } from '../records.ts';
+import { analyseBackground, type BackgroundService } from './periodic.ts';
+import { type CountStat, countStat, fitLine, median } from './spec-stats.ts';
+
+export type { CountStat } from './spec-stats.ts';
+
+export interface SpecRpc {
+  readonly kind: RpcKind;
+  readonly from: string;
+  readonly to: string;
+  readonly topic: string;
+  readonly method?: string;
+  readonly object?: string;
+  readonly eventType?: string;
+  /** Messages of this kind per operation, over the operation's instances (0 where absent). */
+  readonly count: CountStat;
+  /** Body bytes per message (median, max). */
+  readonly bytes: { readonly median: number; readonly max: number };
+  /** call: body bytes of its reply. */
+  readonly replyBytes?: { readonly median: number; readonly max: number };
+  /** call: publish → reply, ms, over every call of this kind. */
+  readonly latencyMs?: { readonly median: number; readonly max: number };
+  /** Median offset of the first such message in the operation, ms. */
+  readonly firstOffsetMs: number;
+}
+
+export interface SpecBackgroundNote {
+  readonly kind: RpcKind;
+  readonly topic: string;
+  readonly method?: string;
+  readonly object?: string;
+  readonly count: number;
+  readonly reason: string;
+}
+
+export interface SpecOperation {
+  readonly name: string;
+  readonly topic: string;
+  readonly alias?: string;
+  /** Servers per request (e.g. `min_count 3` → 3). */
+  readonly servers: number;
+  /** Operations of this kind found. */
+  readonly instances: number;
+  readonly requestIds: readonly string[];
+  /** Messages per operation, replies included. */
+  readonly messages: CountStat;
+  readonly bytes: CountStat;
+  readonly durationMs: CountStat;
+  readonly rpc: readonly SpecRpc[];
+  /** Periodic-context messages seen during these operations and left out of them. */
+  readonly backgroundDuring: readonly SpecBackgroundNote[];
+  /** The first instance, step by step: what the sequence diagrams draw. */
+  readonly example: Operation;
+}
+
+/** How counts grow with servers per request: count ≈ fixed + perServer × servers. */
+export interface SpecScaling {
+  readonly name: string;
+  readonly alias?: string;
+  readonly servers: readonly number[];
+  readonly rpc: readonly {
+    readonly kind: RpcKind;
+    readonly topic: string;
+    readonly method?: string;
+    readonly object?: string;
+    readonly eventType?: string;
+    readonly fixed: number;
+    readonly perServer: number;
+  }[];
+}
+
+export interface Spec {
+  readonly generatedBy: string;
+  readonly inputs: readonly string[];
+  readonly window: { readonly startMs: number; readonly endMs: number; readonly seconds: number };
+  readonly summary: {
+    readonly operations: number;
+    readonly operationKinds: number;
+    readonly operationMessages: number;
+    readonly backgroundMessages: number;
+    /** All background messages one nova-compute causes per minute (replies included). */
+    readonly perHypervisorPerMinute?: number;
+  };
+  readonly operations: readonly SpecOperation[];
+  readonly scaling: readonly SpecScaling[];
+  readonly background: readonly BackgroundService[];
+}
+
+export interface SpecInput {
+  readonly inputs: readonly string[];
+  readonly messages: readonly RpcMessage[];
+  readonly calls: readonly RpcCall[];
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+export interface SpecOptions {
+  readonly resolve?: ServiceResolver;
+}
+
+export function buildSpec(input: SpecInput, options: SpecOptions = {}): Spec {
+  const grouping = buildOperations(
+    input.messages,
+    input.calls,
+    options.resolve ? { resolve: options.resolve } : {},
+  );
+  const windowMs = Math.max(0, input.endMs - input.startMs);
+  const background = analyseBackground(grouping.background, {
+    windowMs,
+    allMessages: publishedMessages(input.messages),
+    ...(options.resolve ? { resolve: options.resolve } : {}),
+  });
+  const operations = aggregateOperations(grouping.operations);
+  const compute = background.find((b) => b.service === 'nova-compute');
+  return {
+    generatedBy: 'rpcscope spec',
+    inputs: [...input.inputs],
+    window: { startMs: input.startMs, endMs: input.endMs, seconds: Math.round(windowMs) / 1000 },
+    summary: {
+      operations: grouping.operations.length,
+      operationKinds: operations.length,
+      operationMessages: grouping.operations.reduce((s, o) => s + o.steps.length, 0),
+      backgroundMessages: grouping.background.length,
+      ...(compute !== undefined ? { perHypervisorPerMinute: compute.perInstancePerMinute } : {}),
+    },
+    operations,
+    scaling: scalingOf(operations),
+    background,
+  };
+}
+
+function rowKey(s: OperationStep): string {
+  return [s.kind, s.from, s.to, s.topic, s.method ?? '', s.object ?? '', s.eventType ?? ''].join('|');
+}
+
+/** One entry per (name, servers): operations of the same kind acting on as many servers. */
+export function aggregateOperations(ops: readonly Operation[]): SpecOperation[] {
+  const groups = new Map<string, Operation[]>();
+  for (const op of ops) {
+    const k = `${op.topic}.${op.name}#${op.servers}`;
+    const g = groups.get(k);
+    if (g === undefined) groups.set(k, [op]);
+    else g.push(op);
+  }
+  const out: SpecOperation[] = [];
+  for (const g of groups.values()) {
+    const first = g[0];
+    if (first === undefined) continue;
+    interface RowAcc {
+      step: OperationStep;
+      counts: number[];
+      bytes: number[];
+      replyBytes: number[];
+      latency: number[];
+      offsets: number[];
+    }
+    const rows = new Map<string, RowAcc>();
+    g.forEach((op, i) => {
+      const seen = new Map<string, number>();
+      for (const s of op.steps) {
+        if (s.kind === 'reply') {
+          const call = s.replyToSeq === undefined ? undefined : op.steps[s.replyToSeq];
+          const acc = call === undefined ? undefined : rows.get(rowKey(call));
+          acc?.replyBytes.push(s.bodySize);
+          continue;
+        }
+        const k = rowKey(s);
+        let acc = rows.get(k);
+        if (acc === undefined) {
+          acc = {
+            step: s,
+            counts: new Array<number>(g.length).fill(0),
+            bytes: [],
+            replyBytes: [],
+            latency: [],
+            offsets: [],
+          };
+          rows.set(k, acc);
+        }
+        acc.counts[i] = (acc.counts[i] ?? 0) + 1;
+        acc.bytes.push(s.bodySize);
+        if (s.latencyMs !== undefined) acc.latency.push(s.latencyMs);
+        if (!seen.has(k)) {
+          seen.set(k, s.offsetMs);
+          acc.offsets.push(s.offsetMs);
+        }
+      }
+    });
+    const rpc: SpecRpc[] = [...rows.values()].map((r) => {
+      const s = r.step;
+      return {
+        kind: s.kind,
+        from: s.from,
+        to: s.to,
+        topic: s.topic,
+        ...(s.method !== undefined && s.kind !== 'notification' ? { method: s.method } : {}),
+        ...(s.object !== undefined ? { object: s.object } : {}),
+        ...(s.eventType !== undefined ? { eventType: s.eventType } : {}),
+        count: countStat(r.counts),
+        bytes: { median: median(r.bytes), max: Math.max(...r.bytes) },
+        ...(r.replyBytes.length > 0
+          ? { replyBytes: { median: median(r.replyBytes), max: Math.max(...r.replyBytes) } }
+          : {}),
+        ...(r.latency.length > 0
+          ? { latencyMs: { median: round1(median(r.latency)), max: round1(Math.max(...r.latency)) } }
+          : {}),
+        firstOffsetMs: round1(median(r.offsets)),
+      };
+    });
+    rpc.sort((a, b) => a.firstOffsetMs - b.firstOffsetMs);
+    const notes = new Map<string, { n: SpecBackgroundNote; count: number }>();
+    for (const op of g)
+      for (const b of op.backgroundDuring) {
+        const k = [b.kind, b.topic, b.method ?? '', b.object ?? ''].join('|');
+        const e = notes.get(k);
+        if (e === undefined)
+          notes.set(k, {
+            n: {
+              kind: b.kind,
+              topic: b.topic,
+              ...(b.method !== undefined ? { method: b.method } : {}),
+              ...(b.object !== undefined ? { object: b.object } : {}),
+              count: 0,
+              reason: b.reason,
+            },
+            count: 1,
+          });
+        else e.count++;
+      }
+    out.push({
+      name: first.name,
+      topic: first.topic,
+      ...(first.alias !== undefined ? { alias: first.alias } : {}),
+      servers: first.servers,
+      instances: g.length,
+      requestIds: g.map((o) => o.id),
+      messages: countStat(g.map((o) => o.steps.length)),
+      bytes: countStat(g.map((o) => o.steps.reduce((s, x) => s + x.bodySize, 0))),
+      durationMs: countStat(g.map((o) => round1(o.durationMs))),
+      rpc,
+      backgroundDuring: [...notes.values()].map((e) => ({ ...e.n, count: e.count })),
+      example: first,
+    });
+  }
+  out.sort((a, b) => a.example.startMs - b.example.startMs);
+  return out;
+}
+
+/** For operation kinds seen with different servers per request: a line per RPC kind. */
+export function scalingOf(ops: readonly SpecOperation[]): SpecScaling[] {
+  const byName = new Map<string, SpecOperation[]>();
+  for (const o of ops) {
+    const k = `${o.topic}.${o.name}`;
+    const g = byName.get(k);
+    if (g === undefined) byName.set(k, [o]);
+    else g.push(o);
+  }
+  const out: SpecScaling[] = [];
+  for (const g of byName.values()) {
+    const widths = [...new Set(g.map((o) => o.servers))].sort((a, b) => a - b);
+    const first = g[0];
+    if (first === undefined || widths.length < 2) continue;
+    const keys = new Map<string, SpecRpc>();
+    for (const o of g) for (const r of o.rpc) keys.set(specRowKey(r), r);
+    const rpc = [...keys.entries()].map(([k, r]) => {
+      const pts = g.map((o) => ({
+        x: o.servers,
+        y: o.rpc.find((x) => specRowKey(x) === k)?.count.median ?? 0,
+      }));
+      const { a, b } = fitLine(pts);
+      return {
+        kind: r.kind,
+        topic: r.topic,
+        ...(r.method !== undefined ? { method: r.method } : {}),
+        ...(r.object !== undefined ? { object: r.object } : {}),
+        ...(r.eventType !== undefined ? { eventType: r.eventType } : {}),
+        fixed: round1(a),
+        perServer: round1(b),
+      };
+    });
+    out.push({
+      name: first.name,
+      ...(first.alias !== undefined ? { alias: first.alias } : {}),
+      servers: widths,
+      rpc,
+    });
+  }
+  return out;
+}
+
+function specRowKey(r: SpecRpc): string {
+  return [r.kind, r.from, r.to, r.topic, r.method ?? '', r.object ?? '', r.eventType ?? ''].join('|');
+}
+
+/** Label of a spec row, as in the tables: "object_action Instance.save". */
+export function rowLabel(r: {
+  readonly kind: RpcKind;
+  readonly method?: string;
+  readonly object?: string;
+  readonly eventType?: string;
+}): string {
+  return stepLabel(r);
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}

@@ -1,0 +1,415 @@
+/**
+ * Operations: the RPC messages one user request caused, in order, with who sent what to whom.
+ *
+ * oslo.messaging carries the request context flattened into `_context_*` keys of every call, cast
+ * and notification; nova copies the API's `x-openstack-request-id` into `request_id`, and other
+ * services' requests made on its behalf carry it as `global_request_id`
+ * (oslo.context RequestContext). Replies carry no context: they join their call by `_msg_id`
+ * (oslo_messaging/_drivers/amqpdriver.py ReplyWaiter).
+ *
+ * nova quirk: nova-object RPC (`object_action` etc., nova/conductor/rpcapi.py) uses the context
+ * the object was loaded with. The resource tracker's ComputeNode was loaded by the periodic
+ * `update_available_resource` task, so `ComputeNode.save` during a boot carries that periodic
+ * task's request id, not the boot's. Grouping by request id keeps it out of the operation; such
+ * messages are listed as `backgroundDuring` so the spec can say so.
+ */
+import { aliasFor, isObjectRpc, knownSender, serviceOfTopic } from '../analyse/aliases.ts';
+import type { CallOutcome, RpcCall, RpcKind, RpcMessage } from '../records.ts';
+
+/** Which service sits behind a message's sender connection (see src/correlate/services.ts). */
+export interface ServiceRef {
+  /** e.g. "nova-compute" */
+  readonly type: string;
+  /** host or process, e.g. "rig-compute-1" */
+  readonly instance?: string;
+}
+export type ServiceResolver = (m: RpcMessage) => ServiceRef | undefined;
+
+export interface OperationStep {
+  /** 0-based order within the operation. */
+  readonly seq: number;
+  /** Milliseconds after the operation's first message. */
+  readonly offsetMs: number;
+  readonly kind: RpcKind;
+  /** Sender lifeline (service type). */
+  readonly from: string;
+  /** true when the sender was not seen on the wire but taken from nova's code (aliases.ts knownSender). */
+  readonly fromInferred: boolean;
+  /** Receiver lifeline: the service consuming the topic, or "notifications". */
+  readonly to: string;
+  readonly exchange: string;
+  readonly topic: string;
+  readonly server?: string;
+  readonly method?: string;
+  /** nova-object RPC: "Instance.save" */
+  readonly object?: string;
+  /** notification event type */
+  readonly eventType?: string;
+  readonly requestId?: string;
+  readonly msgId?: string;
+  readonly bodySize: number;
+  /** reply: the `seq` of the call it answers. */
+  readonly replyToSeq?: number;
+  /** call: outcome and time split (records.ts RpcCall). */
+  readonly outcome?: CallOutcome;
+  readonly latencyMs?: number;
+  readonly queueMs?: number;
+  readonly serverMs?: number;
+  readonly returnMs?: number;
+}
+
+/** A message inside an operation's time window that belongs to background work. */
+export interface BackgroundNote {
+  readonly offsetMs: number;
+  readonly kind: RpcKind;
+  readonly topic: string;
+  readonly method?: string;
+  readonly object?: string;
+  readonly requestId?: string;
+  readonly reason: string;
+}
+
+export interface Operation {
+  /** The first request id, a stable handle. */
+  readonly id: string;
+  /** Method of the starting message, e.g. "schedule_and_build_instances". */
+  readonly name: string;
+  /** Topic of the starting message. */
+  readonly topic: string;
+  readonly alias?: string;
+  /** Servers this one request acts on (aliases.ts perServer), 1 when not countable. */
+  readonly servers: number;
+  readonly requestIds: readonly string[];
+  readonly globalRequestId?: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly durationMs: number;
+  /** Lifelines in order of first appearance, the starting sender first. */
+  readonly lifelines: readonly string[];
+  readonly steps: readonly OperationStep[];
+  readonly backgroundDuring: readonly BackgroundNote[];
+}
+
+export interface Grouping {
+  readonly operations: Operation[];
+  /** Every published message (replies included) that is not part of an operation. */
+  readonly background: RpcMessage[];
+}
+
+export interface GroupOptions {
+  readonly resolve?: ServiceResolver;
+}
+
+/** The messages to build steps from: publishes, plus deliveries whose publish is not in the capture. */
+export function publishedMessages(messages: readonly RpcMessage[]): RpcMessage[] {
+  const seen = new Set<string>();
+  for (const m of messages) if (m.wire.event === 'publish') seen.add(messageKey(m));
+  const out: RpcMessage[] = [];
+  const deliveredOnly = new Set<string>();
+  for (const m of messages) {
+    if (m.wire.event === 'publish') out.push(m);
+    else if (m.wire.event === 'deliver') {
+      const k = messageKey(m);
+      // a fanout or a topic with several queues is delivered several times: count it once
+      if (!seen.has(k) && !deliveredOnly.has(k)) {
+        deliveredOnly.add(k);
+        out.push(m);
+      }
+    }
+  }
+  return out.sort(byTime);
+}
+
+function messageKey(m: RpcMessage): string {
+  // _unique_id is set on every oslo message, calls, casts and replies (amqpdriver.py); notifications
+  // carry message_id in the body, which the record does not keep: fall back to place and size.
+  if (m.uniqueId !== undefined) return `u:${m.uniqueId}`;
+  return `w:${m.kind}:${m.exchange}:${m.wire.routingKey}:${m.requestId ?? ''}:${m.eventType ?? ''}:${m.bodySize}:${Math.round(m.wire.ts / 50)}`;
+}
+
+function byTime(a: RpcMessage, b: RpcMessage): number {
+  return a.wire.ts - b.wire.ts || a.wire.seq - b.wire.seq;
+}
+
+/** A context that came from a user request through the API, not a service's own admin context. */
+export function isUserContext(ctx: Readonly<Record<string, unknown>>): boolean {
+  const uid = ctx.user_id ?? ctx.user;
+  if (typeof uid === 'string' && uid !== '') return true;
+  return typeof ctx.remote_address === 'string' && ctx.remote_address !== '';
+}
+
+class UnionFind {
+  private readonly parent = new Map<string, string>();
+  find(x: string): string {
+    let root = x;
+    for (let p = this.parent.get(root); p !== undefined && p !== root; p = this.parent.get(root)) root = p;
+    if (!this.parent.has(x)) this.parent.set(x, x);
+    // path compression
+    for (let y = x; y !== root; ) {
+      const next = this.parent.get(y) ?? root;
+      this.parent.set(y, root);
+      y = next;
+    }
+    return root;
+  }
+  union(a: string, b: string): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra !== rb) this.parent.set(rb, ra);
+  }
+}
+
+/** Group RPC messages into operations and background. Pure: same input, same output. */
+export function buildOperations(
+  messages: readonly RpcMessage[],
+  calls: readonly RpcCall[],
+  options: GroupOptions = {},
+): Grouping {
+  const msgs = publishedMessages(messages);
+  const callByMsgId = new Map<string, RpcCall>();
+  for (const c of calls) if (c.call.msgId !== undefined) callByMsgId.set(c.call.msgId, c);
+  const callMsgByMsgId = new Map<string, RpcMessage>();
+  for (const m of msgs) if (m.kind === 'call' && m.msgId !== undefined) callMsgByMsgId.set(m.msgId, m);
+
+  // the request id of a message; replies take their call's
+  const reqOf = (m: RpcMessage): string | undefined => {
+    if (m.kind === 'reply' && m.msgId !== undefined) {
+      return callMsgByMsgId.get(m.msgId)?.requestId ?? callByMsgId.get(m.msgId)?.call.requestId;
+    }
+    return m.requestId;
+  };
+
+  const uf = new UnionFind();
+  for (const m of msgs) {
+    if (m.requestId === undefined) continue;
+    uf.find(m.requestId);
+    if (m.globalRequestId !== undefined && m.globalRequestId !== m.requestId)
+      uf.union(m.globalRequestId, m.requestId);
+  }
+  const groups = new Map<string, RpcMessage[]>();
+  const unattributed: RpcMessage[] = [];
+  for (const m of msgs) {
+    const r = reqOf(m);
+    if (r === undefined) {
+      unattributed.push(m);
+      continue;
+    }
+    const root = uf.find(r);
+    let g = groups.get(root);
+    if (g === undefined) {
+      g = [];
+      groups.set(root, g);
+    }
+    g.push(m);
+  }
+
+  const learned = learnConnections(msgs, callMsgByMsgId, options.resolve);
+  const operations: Operation[] = [];
+  const background: RpcMessage[] = [...unattributed];
+  for (const g of groups.values()) {
+    const starter = g.find((m) => m.kind !== 'reply');
+    if (starter === undefined || !startsOperation(starter)) {
+      background.push(...g);
+      continue;
+    }
+    operations.push(buildOne(g, starter, reqOf, callByMsgId, learned));
+  }
+  operations.sort((a, b) => a.startMs - b.startMs);
+  background.sort(byTime);
+  attachBackgroundNotes(operations, background);
+  return { operations, background };
+}
+
+/**
+ * An operation starts with a call, cast or fanout that is not nova-object RPC and that either
+ * maps onto a known user action or carries a user's context. Periodic tasks run with
+ * `context.get_admin_context()` (nova/service.py Service.periodic_tasks): no user, no address.
+ */
+export function startsOperation(m: RpcMessage): boolean {
+  if (m.kind !== 'call' && m.kind !== 'cast' && m.kind !== 'fanout') return false;
+  if (isObjectRpc(m.method)) return false;
+  return aliasFor(m.topic, m.method) !== undefined || isUserContext(m.context);
+}
+
+/** Sender service of a message: the resolver, else what the capture teaches, else nova's code. */
+interface Learned {
+  byConnection: Map<string, string>;
+  resolve: ServiceResolver | undefined;
+}
+
+function learnConnections(
+  msgs: readonly RpcMessage[],
+  callMsgByMsgId: Map<string, RpcMessage>,
+  resolve: ServiceResolver | undefined,
+): Learned {
+  // a connection that publishes the reply to a call sent to topic T is the service consuming T
+  // (oslo replies from the server's connection pool: amqpdriver.py AMQPIncomingMessage.reply)
+  const byConnection = new Map<string, string>();
+  for (const m of msgs) {
+    if (m.kind !== 'reply' || m.msgId === undefined || m.wire.connection === undefined) continue;
+    const call = callMsgByMsgId.get(m.msgId);
+    if (call !== undefined) byConnection.set(m.wire.connection.id, serviceOfTopic(call.topic));
+  }
+  return { byConnection, resolve };
+}
+
+function senderOf(m: RpcMessage, learned: Learned): { name: string; inferred: boolean } {
+  const r = learned.resolve?.(m);
+  if (r !== undefined) return { name: r.type, inferred: false };
+  const conn = m.wire.connection?.id;
+  const viaReply = conn === undefined ? undefined : learned.byConnection.get(conn);
+  if (viaReply !== undefined) return { name: viaReply, inferred: false };
+  const known = knownSender(m.topic, m.method);
+  if (known !== undefined) return { name: known, inferred: true };
+  if (m.kind === 'notification' && m.publisherId !== undefined) {
+    // nova publisher ids are "compute.<host>", "nova-scheduler.<host>" ... (nova/rpc.py get_notifier)
+    const p = m.publisherId.split('.')[0] ?? m.publisherId;
+    return { name: p.startsWith('nova-') ? p : serviceOfTopic(p), inferred: true };
+  }
+  return {
+    name: conn === undefined ? 'unknown' : `client ${m.wire.connection?.client ?? conn}`,
+    inferred: true,
+  };
+}
+
+function receiverOf(m: RpcMessage): string {
+  if (m.kind === 'notification') return 'notifications';
+  return serviceOfTopic(m.topic);
+}
+
+function buildOne(
+  g: readonly RpcMessage[],
+  starter: RpcMessage,
+  reqOf: (m: RpcMessage) => string | undefined,
+  callByMsgId: Map<string, RpcCall>,
+  learned: Learned,
+): Operation {
+  const sorted = [...g].sort(byTime);
+  const first = sorted[0] ?? starter;
+  const t0 = first.wire.ts;
+  const steps: OperationStep[] = [];
+  const stepOfCall = new Map<string, OperationStep>();
+  const requestIds: string[] = [];
+  let globalRequestId: string | undefined;
+  for (const m of sorted) {
+    const r = reqOf(m);
+    if (r !== undefined && !requestIds.includes(r)) requestIds.push(r);
+    if (m.globalRequestId !== undefined && globalRequestId === undefined) globalRequestId = m.globalRequestId;
+    const seq = steps.length;
+    const base = {
+      seq,
+      offsetMs: m.wire.ts - t0,
+      kind: m.kind,
+      exchange: m.exchange,
+      topic: m.topic,
+      bodySize: m.bodySize,
+      ...(m.server !== undefined ? { server: m.server } : {}),
+      ...(m.method !== undefined ? { method: m.method } : {}),
+      ...(m.object !== undefined ? { object: m.object } : {}),
+      ...(m.eventType !== undefined ? { eventType: m.eventType } : {}),
+      ...(r !== undefined ? { requestId: r } : {}),
+      ...(m.msgId !== undefined ? { msgId: m.msgId } : {}),
+    };
+    if (m.kind === 'reply') {
+      const callStep = m.msgId === undefined ? undefined : stepOfCall.get(m.msgId);
+      const step: OperationStep = {
+        ...base,
+        from: callStep?.to ?? senderOf(m, learned).name,
+        fromInferred: callStep === undefined,
+        to: callStep?.from ?? 'unknown',
+        ...(callStep !== undefined ? { replyToSeq: callStep.seq } : {}),
+      };
+      steps.push(step);
+      continue;
+    }
+    const sender = senderOf(m, learned);
+    const c = m.kind === 'call' && m.msgId !== undefined ? callByMsgId.get(m.msgId) : undefined;
+    const step: OperationStep = {
+      ...base,
+      from: sender.name,
+      fromInferred: sender.inferred,
+      to: receiverOf(m),
+      ...(c !== undefined ? { outcome: c.outcome } : {}),
+      ...(c?.latencyMs !== undefined ? { latencyMs: c.latencyMs } : {}),
+      ...(c?.queueMs !== undefined ? { queueMs: c.queueMs } : {}),
+      ...(c?.serverMs !== undefined ? { serverMs: c.serverMs } : {}),
+      ...(c?.returnMs !== undefined ? { returnMs: c.returnMs } : {}),
+    };
+    if (m.kind === 'call' && m.msgId !== undefined) stepOfCall.set(m.msgId, step);
+    steps.push(step);
+  }
+  const lifelines: string[] = [];
+  const addLife = (l: string): void => {
+    if (!lifelines.includes(l)) lifelines.push(l);
+  };
+  for (const s of steps) {
+    addLife(s.from);
+    addLife(s.to);
+  }
+  // notifications on the far right: they have no consumer in the call chain
+  const ni = lifelines.indexOf('notifications');
+  if (ni >= 0) {
+    lifelines.splice(ni, 1);
+    lifelines.push('notifications');
+  }
+  const alias = aliasFor(starter.topic, starter.method);
+  const per = alias?.perServer;
+  const servers =
+    per === undefined
+      ? 1
+      : Math.max(1, steps.filter((s) => s.topic === per.topic && s.method === per.method).length);
+  const last = sorted[sorted.length - 1] ?? first;
+  return {
+    id: requestIds[0] ?? 'unknown',
+    name: starter.method ?? '(no method)',
+    topic: starter.topic,
+    ...(alias !== undefined ? { alias: alias.alias } : {}),
+    servers,
+    requestIds,
+    ...(globalRequestId !== undefined ? { globalRequestId } : {}),
+    startMs: t0,
+    endMs: last.wire.ts,
+    durationMs: last.wire.ts - t0,
+    lifelines,
+    steps,
+    backgroundDuring: [],
+  };
+}
+
+/** List the background messages that fall inside each operation's window (mutates the fresh operations). */
+function attachBackgroundNotes(operations: Operation[], background: readonly RpcMessage[]): void {
+  for (let i = 0; i < operations.length; i++) {
+    const op = operations[i];
+    if (op === undefined) continue;
+    const notes: BackgroundNote[] = [];
+    for (const m of background) {
+      if (m.kind === 'reply' || m.wire.ts < op.startMs || m.wire.ts > op.endMs) continue;
+      const reason = isObjectRpc(m.method)
+        ? `nova-object RPC with ${m.requestId === undefined ? 'no' : 'another (periodic task)'} request context: background, not part of the operation`
+        : `different request context (${isUserContext(m.context) ? 'another request' : 'service admin context'}): background`;
+      notes.push({
+        offsetMs: m.wire.ts - op.startMs,
+        kind: m.kind,
+        topic: m.topic,
+        ...(m.method !== undefined ? { method: m.method } : {}),
+        ...(m.object !== undefined ? { object: m.object } : {}),
+        ...(m.requestId !== undefined ? { requestId: m.requestId } : {}),
+        reason,
+      });
+    }
+    operations[i] = { ...op, backgroundDuring: notes };
+  }
+}
+
+/** "Instance.save", else the method, else the event type: how a step is labelled. */
+export function stepLabel(s: {
+  readonly method?: string;
+  readonly object?: string;
+  readonly eventType?: string;
+  readonly kind: RpcKind;
+}): string {
+  if (s.kind === 'notification') return s.eventType ?? s.method ?? 'notification';
+  if (s.kind === 'reply') return 'reply';
+  if (s.object !== undefined) return `${s.method ?? ''} ${s.object}`.trim();
+  return s.method ?? '?';
+}
