@@ -1,0 +1,174 @@
+/**
+ * Public types of the emulator's programmatic API (`runEmulation`, `startEmulation`), used by
+ * `rpcscope emulate`, `rpcscope chaos` and the benchmark.
+ */
+import type { Accounting, AccountingCounts } from './accounting.ts';
+import type { Scenario } from './scenario.ts';
+
+export interface ShardSpec {
+  /** 0-based. */
+  readonly index: number;
+  readonly count: number;
+}
+
+export interface EmulationOptions {
+  /** Broker URL for every service that has none of its own (overrides the scenario's). */
+  readonly amqpUrl?: string;
+  /** Management API base URL; default from the broker URL's host, port 15672. null = no broker sampling. */
+  readonly managementUrl?: string | null;
+  /** Steady-state duration in seconds (after ramp-up). Default 60. Infinity = until stop(). */
+  readonly durationS?: number;
+  /** Count of every `scalable` service group (nova-compute). */
+  readonly computes?: number;
+  readonly shard?: ShardSpec;
+  /** New connections per second during ramp-up (RabbitMQ takes ~200/s on 2 cores). */
+  readonly connectRatePerS?: number;
+  /** Broker and process sampling interval, seconds. Default 5. */
+  readonly sampleIntervalS?: number;
+  /** Keep every message record in the Accounting (chaos); default false. */
+  readonly keepMessages?: boolean;
+  /** Stop early (same as handle.stop()). */
+  readonly signal?: AbortSignal;
+  /** Every emulator event, synchronously; must not throw. */
+  readonly onEvent?: (e: EmulationEvent) => void;
+  /** Ramp-up progress: services started (or failed) of the total. */
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Delete what was declared at the end (default true). */
+  readonly teardown?: boolean;
+  /** Seed of the PRNG that draws delays, sizes, jitter and targets. */
+  readonly seed?: number;
+}
+
+export type Phase = 'ramp-up' | 'steady' | 'teardown' | 'done';
+
+export type EmulationEvent =
+  | { readonly type: 'phase'; readonly phase: Phase; readonly ts: number }
+  | { readonly type: 'connected'; readonly service: string; readonly group: string; readonly ts: number }
+  | {
+      readonly type: 'disconnected';
+      readonly service: string;
+      readonly group: string;
+      readonly ts: number;
+      readonly reason: string;
+    }
+  | {
+      readonly type: 'reconnect';
+      readonly service: string;
+      readonly group: string;
+      readonly attempt: number;
+      readonly delayMs: number;
+      readonly ts: number;
+    }
+  | {
+      readonly type: 'call-done';
+      readonly service: string;
+      readonly method: string;
+      readonly outcome: 'ok' | 'remote-error' | 'timeout';
+      readonly latencyMs: number;
+      readonly ts: number;
+    }
+  | { readonly type: 'sample'; readonly sample: Sample }
+  | { readonly type: 'error'; readonly message: string; readonly ts: number };
+
+/** Mergeable log-bucket latency histogram (see stats.ts). */
+export interface HistogramData {
+  /** Bucket i holds values in [base^i, base^(i+1)) ms, i from minExp. */
+  readonly base: number;
+  readonly counts: Record<string, number>;
+  readonly n: number;
+  readonly sum: number;
+  readonly max: number;
+}
+
+export interface MethodStats {
+  readonly key: string;
+  calls: number;
+  ok: number;
+  remoteErrors: number;
+  timeouts: number;
+  latency: HistogramData;
+  /** Filled from the histogram by summarise(). */
+  p50Ms?: number;
+  p90Ms?: number;
+  p99Ms?: number;
+}
+
+export interface Sample {
+  /** Seconds since the emulation started. */
+  readonly t: number;
+  readonly phase: Phase;
+  readonly servicesUp: number;
+  /** Messages sent / calls answered / calls timed out since the previous sample, per second. */
+  readonly sentPerS: number;
+  readonly answeredPerS: number;
+  readonly timeoutsPerS: number;
+  /** Call latency p99 over the interval, ms. */
+  readonly p99Ms?: number;
+  readonly emulator: {
+    readonly rssBytes: number;
+    readonly heapUsedBytes: number;
+    /** CPU of this process over the interval, 1.0 = one core. */
+    readonly cpu: number;
+  };
+  readonly broker?: BrokerSample;
+}
+
+export interface BrokerSample {
+  readonly connections?: number;
+  readonly channels?: number;
+  readonly queues?: number;
+  readonly consumers?: number;
+  readonly messages?: number;
+  readonly publishPerS?: number;
+  readonly deliverPerS?: number;
+  readonly memBytes?: number;
+  readonly fdUsed?: number;
+  readonly fdTotal?: number;
+  readonly socketsUsed?: number;
+  readonly procUsed?: number;
+  readonly alarms: string[];
+  readonly error?: string;
+}
+
+export interface EmulationResult {
+  readonly scenario: string;
+  /** Periods divided by this factor; rates in the result are as emulated (sped up). */
+  readonly speedup: number;
+  readonly shard?: ShardSpec;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly rampUpS: number;
+  readonly steadyS: number;
+  readonly services: {
+    readonly planned: number;
+    readonly connected: number;
+    readonly failed: number;
+    readonly byGroup: Record<string, { planned: number; connected: number }>;
+  };
+  readonly methods: Record<string, MethodStats>;
+  readonly reconnects: number;
+  readonly publishConfirms: { readonly confirmed: number; readonly nacked: number };
+  readonly accounting: Record<string, AccountingCounts>;
+  readonly samples: Sample[];
+  /** Peak emulator RSS and heap over the run, and per connected service. */
+  readonly emulator: {
+    readonly peakRssBytes: number;
+    readonly peakHeapUsedBytes: number;
+    readonly meanCpu: number;
+  };
+  /** false when the run ended early (broker refused or died, stop()). */
+  readonly complete: boolean;
+  readonly stoppedBy: 'duration' | 'stop' | 'broker' | 'error';
+  readonly errors: string[];
+}
+
+export interface EmulationHandle {
+  /** Resolves when ramp-up is over (steady state begins). */
+  readonly ready: Promise<void>;
+  /** Resolves at the end, with a partial result if the run was cut short. Never rejects for broker trouble. */
+  readonly result: Promise<EmulationResult>;
+  readonly accounting: Accounting;
+  /** Ends the steady state now; teardown follows. */
+  stop(): Promise<EmulationResult>;
+  readonly scenario: Scenario;
+}
