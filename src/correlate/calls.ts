@@ -1,0 +1,185 @@
+/**
+ * Joins oslo.messaging calls to their replies by `_msg_id` (amqpdriver.py: the caller waits on
+ * its reply queue for a message with the same `_msg_id` and `ending: true`; replies with
+ * `ending: false` are call-monitor heartbeats sent while the server works, not the answer).
+ *
+ * Works on a stream in time order: offline (everything at once, then `finish`) and live (`tick`
+ * expires calls past their AMQP `expiration`, the RPC timeout oslo sets on every call).
+ */
+import type { RpcCall, RpcMessage } from '../records.ts';
+
+export interface CallCorrelatorOptions {
+  /** Receives each call once its outcome is known. */
+  onCall?: (c: RpcCall) => void;
+  /** Live: how long an answered call waits for the reply's delivery before it is emitted. */
+  replyDeliverGraceMs?: number;
+  /** Live: calls without `expiration` are given up after this long (default 1 h). */
+  noExpirationTimeoutMs?: number;
+  /** Live: upper bound of pending calls; the oldest are emitted as unanswered beyond it. */
+  maxPending?: number;
+}
+
+export interface CallStats {
+  /** Replies (final) whose call is not in the capture (sent before it started, or expired). */
+  orphanReplies: number;
+  /** Deliveries of calls whose publish is not in the capture. */
+  orphanDeliveries: number;
+  /** Call-monitor heartbeats (`ending: false`) published. */
+  heartbeats: number;
+  /** A second publish of a pending `_msg_id` (a retried publish). */
+  duplicateCalls: number;
+  /** Final replies after the first one for the same call. */
+  duplicateReplies: number;
+  /** Calls given up because `maxPending` was reached. */
+  evicted: number;
+}
+
+interface Pending {
+  call: RpcMessage;
+  delivered?: RpcMessage;
+  reply?: RpcMessage;
+  replyDelivered?: RpcMessage;
+  heartbeats: number;
+  noRoute: boolean;
+}
+
+export class CallCorrelator {
+  readonly stats: CallStats = {
+    orphanReplies: 0,
+    orphanDeliveries: 0,
+    heartbeats: 0,
+    duplicateCalls: 0,
+    duplicateReplies: 0,
+    evicted: 0,
+  };
+  readonly #pending = new Map<string, Pending>();
+  readonly #opts: CallCorrelatorOptions;
+  readonly #emit: (c: RpcCall) => void;
+
+  constructor(opts: CallCorrelatorOptions = {}) {
+    this.#opts = opts;
+    this.#emit = opts.onCall ?? (() => {});
+  }
+
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  add(m: RpcMessage): void {
+    if (m.msgId === undefined) return;
+    if (m.kind === 'call') this.#call(m);
+    else if (m.kind === 'reply') this.#reply(m);
+  }
+
+  #call(m: RpcMessage): void {
+    const id = m.msgId as string;
+    const p = this.#pending.get(id);
+    if (m.wire.event === 'publish') {
+      if (p !== undefined) {
+        this.stats.duplicateCalls++;
+        return;
+      }
+      this.#pending.set(id, { call: m, heartbeats: 0, noRoute: false });
+      const max = this.#opts.maxPending;
+      if (max !== undefined && this.#pending.size > max) {
+        const oldest = this.#pending.keys().next().value;
+        if (oldest !== undefined) {
+          const o = this.#pending.get(oldest);
+          this.#pending.delete(oldest);
+          this.stats.evicted++;
+          if (o !== undefined) this.#emit(build(o, undefined));
+        }
+      }
+    } else if (m.wire.event === 'deliver') {
+      if (p === undefined) this.stats.orphanDeliveries++;
+      else if (p.delivered === undefined) p.delivered = m;
+    }
+  }
+
+  #reply(m: RpcMessage): void {
+    const id = m.msgId as string;
+    const p = this.#pending.get(id);
+    const heartbeat = m.ending === false;
+    if (m.wire.event === 'publish') {
+      if (heartbeat) {
+        this.stats.heartbeats++;
+        if (p !== undefined) p.heartbeats++;
+        return;
+      }
+      if (p === undefined) {
+        this.stats.orphanReplies++;
+        return;
+      }
+      if (p.reply !== undefined) {
+        this.stats.duplicateReplies++;
+        return;
+      }
+      p.reply = m;
+      // The tracing log / firehose say where the broker routed it: nowhere = the caller's reply
+      // queue is gone (NO_ROUTE; oslo publishes replies with the mandatory flag).
+      if (m.wire.routedQueues !== undefined && m.wire.routedQueues.length === 0) {
+        p.noRoute = true;
+        this.#finalize(id, p, undefined);
+      }
+    } else if (m.wire.event === 'deliver') {
+      if (heartbeat || p === undefined || p.reply === undefined || p.replyDelivered !== undefined) return;
+      p.replyDelivered = m;
+      this.#finalize(id, p, undefined);
+    } else if (m.wire.event === 'return') {
+      if (heartbeat || p === undefined) return;
+      if (p.reply === undefined) p.reply = m;
+      p.noRoute = true;
+      this.#finalize(id, p, undefined);
+    }
+  }
+
+  #finalize(id: string, p: Pending, endMs: number | undefined): void {
+    this.#pending.delete(id);
+    this.#emit(build(p, endMs));
+  }
+
+  /** Live: emits answered calls whose reply delivery did not show up, and expired calls. */
+  tick(nowMs: number): void {
+    const grace = this.#opts.replyDeliverGraceMs ?? 2000;
+    const noExp = this.#opts.noExpirationTimeoutMs ?? 3_600_000;
+    for (const [id, p] of this.#pending) {
+      if (p.reply !== undefined) {
+        if (nowMs - p.reply.wire.ts >= grace) this.#finalize(id, p, nowMs);
+      } else {
+        const limit = p.call.expirationMs ?? noExp;
+        if (nowMs >= p.call.wire.ts + limit) this.#finalize(id, p, nowMs);
+      }
+    }
+  }
+
+  /** End of input: every pending call gets its outcome as of `endMs`. */
+  finish(endMs: number): void {
+    for (const [id, p] of this.#pending) this.#finalize(id, p, endMs);
+  }
+}
+
+function build(p: Pending, endMs: number | undefined): RpcCall {
+  const { call, delivered, reply, replyDelivered } = p;
+  const base = {
+    call,
+    heartbeats: p.heartbeats,
+    ...(delivered !== undefined ? { delivered } : {}),
+    ...(reply !== undefined ? { reply } : {}),
+    ...(replyDelivered !== undefined ? { replyDelivered } : {}),
+  };
+  if (p.noRoute) return { ...base, outcome: 'no-route' };
+  if (reply === undefined) {
+    const exp = call.expirationMs;
+    if (endMs === undefined) return { ...base, outcome: 'unanswered' };
+    const expired = exp !== undefined ? endMs >= call.wire.ts + exp : false;
+    return { ...base, outcome: 'unanswered', unansweredReason: expired ? 'expired' : 'capture-ended' };
+  }
+  const end = replyDelivered?.wire.ts ?? reply.wire.ts;
+  const split = {
+    latencyMs: end - call.wire.ts,
+    ...(delivered !== undefined ? { queueMs: delivered.wire.ts - call.wire.ts } : {}),
+    ...(delivered !== undefined ? { serverMs: reply.wire.ts - delivered.wire.ts } : {}),
+    ...(replyDelivered !== undefined ? { returnMs: replyDelivered.wire.ts - reply.wire.ts } : {}),
+  };
+  return { ...base, outcome: reply.failure !== undefined ? 'remote-error' : 'ok', ...split };
+}
