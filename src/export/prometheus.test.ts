@@ -7,7 +7,7 @@ let seq = 0;
 function msg(
   kind: RpcKind,
   event: WireEvent,
-  extra: Partial<RpcMessage> = {},
+  extra: { [K in keyof RpcMessage]?: RpcMessage[K] | undefined } = {},
   wire: object = {},
 ): RpcMessage {
   return {

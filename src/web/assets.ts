@@ -1,0 +1,67 @@
+/**
+ * The dashboard's static assets: the page script bundled with esbuild (uPlot included, no CDN) and
+ * its CSS. `npx tsx src/web/build.ts` writes them to src/web/assets/dist/ for a packaged install;
+ * without that directory they are bundled in memory on first use (esbuild is a dev dependency).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RpcscopeError } from '../errors.ts';
+
+export interface Assets {
+  readonly js: string;
+  readonly css: string;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const DIST_DIR = join(here, 'assets', 'dist');
+
+function css(): string {
+  const require = createRequire(import.meta.url);
+  const uplotCss = readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8');
+  return `${uplotCss}\n${readFileSync(join(here, 'page', 'style.css'), 'utf8')}`;
+}
+
+/** Bundles the page with esbuild into memory. */
+export async function buildAssets(): Promise<Assets> {
+  let esbuild: typeof import('esbuild');
+  try {
+    esbuild = await import('esbuild');
+  } catch (cause) {
+    throw new RpcscopeError(
+      'RPCSCOPE_TOOL_MISSING',
+      'the dashboard assets are not built and esbuild is not installed: run `npx tsx src/web/build.ts` in a development checkout',
+      { cause },
+    );
+  }
+  const r = await esbuild.build({
+    entryPoints: [join(here, 'page', 'app.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2020',
+    minify: true,
+    write: false,
+    logLevel: 'silent',
+    legalComments: 'none',
+  });
+  const js = r.outputFiles[0]?.text;
+  if (js === undefined) throw new RpcscopeError('RPCSCOPE_INTERNAL', 'esbuild produced no output');
+  return { js, css: css() };
+}
+
+let cached: Promise<Assets> | undefined;
+
+/** The prebuilt assets when present, else an in-memory bundle (built once per process). */
+export function loadAssets(): Promise<Assets> {
+  if (cached === undefined) {
+    const js = join(DIST_DIR, 'app.js');
+    const cssFile = join(DIST_DIR, 'app.css');
+    cached =
+      existsSync(js) && existsSync(cssFile)
+        ? Promise.resolve({ js: readFileSync(js, 'utf8'), css: readFileSync(cssFile, 'utf8') })
+        : buildAssets();
+  }
+  return cached;
+}
