@@ -9,7 +9,7 @@
  * the number of computes.
  */
 
-import type { ServiceResolver } from '../correlate/operations.ts';
+import { publisherService, type ServiceResolver } from '../correlate/operations.ts';
 import type { RpcKind, RpcMessage } from '../records.ts';
 import { isObjectRpc, knownSender, serviceOfTopic } from './aliases.ts';
 import { median } from './spec-stats.ts';
@@ -209,11 +209,6 @@ export function runsOf(ts: readonly number[], gapMs: number): number[] {
     last = t;
   }
   return runs;
-}
-
-function publisherService(publisherId: string): string {
-  const p = publisherId.split('.')[0] ?? publisherId;
-  return p.startsWith('nova-') ? p : serviceOfTopic(p);
 }
 
 function round(x: number, digits: number): number {

@@ -262,14 +262,22 @@ function senderOf(m: RpcMessage, learned: Learned): { name: string; inferred: bo
   const known = knownSender(m.topic, m.method);
   if (known !== undefined) return { name: known, inferred: true };
   if (m.kind === 'notification' && m.publisherId !== undefined) {
-    // nova publisher ids are "compute.<host>", "nova-scheduler.<host>" ... (nova/rpc.py get_notifier)
-    const p = m.publisherId.split('.')[0] ?? m.publisherId;
-    return { name: p.startsWith('nova-') ? p : serviceOfTopic(p), inferred: true };
+    return { name: publisherService(m.publisherId), inferred: true };
   }
   return {
     name: conn === undefined ? 'unknown' : `client ${m.wire.connection?.client ?? conn}`,
     inferred: true,
   };
+}
+
+/**
+ * Service of a notification publisher id: legacy notifications use "<service>.<host>"
+ * ("compute.rig-compute-1", nova/rpc.py get_notifier), versioned ones "<binary>:<host>"
+ * ("nova-scheduler:rig-compute-1", nova/notifications/objects/base.py NotificationPublisher).
+ */
+export function publisherService(publisherId: string): string {
+  const p = publisherId.split(/[.:]/)[0] ?? publisherId;
+  return p.startsWith('nova-') ? p : serviceOfTopic(p);
 }
 
 function receiverOf(m: RpcMessage): string {
@@ -312,6 +320,10 @@ function buildOne(
     };
     if (m.kind === 'reply') {
       const callStep = m.msgId === undefined ? undefined : stepOfCall.get(m.msgId);
+      if (callStep !== undefined && callStep.latencyMs === undefined) {
+        // no RpcCall for it (the caller passed none): publish → reply publish, as seen here
+        steps[callStep.seq] = { ...callStep, latencyMs: m.wire.ts - t0 - callStep.offsetMs };
+      }
       const step: OperationStep = {
         ...base,
         from: callStep?.to ?? senderOf(m, learned).name,
