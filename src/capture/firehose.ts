@@ -1,0 +1,431 @@
+/**
+ * Live capture from the RabbitMQ firehose (https://www.rabbitmq.com/docs/firehose).
+ *
+ * With tracing on for a vhost, the broker (rabbit_trace.erl) publishes a copy of every message
+ * published in it to the topic exchange `amq.rabbitmq.trace` with routing key
+ * `publish.<exchange>`, and of every delivery with `deliver.<queue>`. FirehoseSource binds an
+ * exclusive queue of its own to that exchange, turns tracing on if it was off (and back off on
+ * close), and turns each copy into a CaptureEvent through `wireFromFirehose`.
+ *
+ * Backlog: the broker keeps what we have not consumed yet in our queue. So that a slow consumer
+ * cannot exhaust the broker's memory, the queue is bounded (`x-max-length`, overflow
+ * `drop-head`) and dead-letters what it drops into a second exclusive queue, which is purged
+ * periodically: the purge count is the exact number of dropped trace messages (never silent).
+ * The drop queue is never consumed: a delivery from it would itself be traced (dead-lettered
+ * messages no longer carry the trace exchange's name, which is what rabbit_trace skips).
+ */
+
+import { execFile } from 'node:child_process';
+import { hostname } from 'node:os';
+import { promisify } from 'node:util';
+import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import { isNotFound, ManagementClient } from '../broker/management.ts';
+import { RpcscopeError } from '../errors.ts';
+import type { CaptureSink } from '../records.ts';
+import { redactUrl } from '../util/url.ts';
+import { wireFromFirehose } from './firehose-record.ts';
+
+const execFileP = promisify(execFile);
+
+export const TRACE_EXCHANGE = 'amq.rabbitmq.trace';
+
+export interface FirehoseOptions {
+  /** AMQP URL of the broker, e.g. "amqp://guest:guest@127.0.0.1:5672"; its vhost is replaced by `vhost`. */
+  readonly amqpUrl: string;
+  /** The vhost to capture (tracing is per vhost and per node). */
+  readonly vhost: string;
+  readonly sink: CaptureSink;
+  /** Management API base URL; default http://<amqp host>:15672 with the AMQP credentials. */
+  readonly managementUrl?: string;
+  /** A client to use instead of building one (tests, watch sharing its client). */
+  readonly management?: ManagementClient;
+  /** Binding keys on amq.rabbitmq.trace; default ['#'] (publish.# and deliver.#). */
+  readonly bindingKeys?: readonly string[];
+  /** Unacknowledged trace messages in flight to us (AMQP Basic.Qos). Default 500. */
+  readonly prefetch?: number;
+  /** Trace messages the broker may hold for us before it drops (and we count) the oldest. Default 100000. */
+  readonly maxBacklog?: number;
+  /** Turn tracing on if off and restore it on close (default true). */
+  readonly manageTracing?: boolean;
+  /** Connection name shown in the management UI. */
+  readonly connectionName?: string;
+  /** Clock for event timestamps (epoch ms); the firehose itself carries none. */
+  readonly now?: () => number;
+  /** Background failures after open (connection lost, sink threw); default: kept in stats().lastError. */
+  readonly onError?: (e: Error) => void;
+}
+
+export interface TracingState {
+  /** Tracing was on for the vhost before we started. */
+  readonly wasOn: boolean;
+  /** We turned it on. */
+  readonly turnedOn: boolean;
+  /** How: management API or rabbitmqctl (fallback for a local broker). */
+  readonly via: 'management' | 'rabbitmqctl' | 'none';
+  /** After close: 'off' = restored off, 'left-on' = was on before, or others still trace; 'failed'. */
+  restored?: 'off' | 'left-on' | 'failed';
+  restoreNote?: string;
+}
+
+export interface FirehoseStats {
+  /** Trace messages consumed (published + delivered + own). */
+  received: number;
+  published: number;
+  delivered: number;
+  /** Deliveries to rpcscope's own queues, excluded from events. */
+  own: number;
+  /** Trace messages the broker dropped from our bounded queue because we could not keep up. */
+  dropped: number;
+  /** Events the sink threw on (counted, the capture goes on). */
+  sinkErrors: number;
+  /** Message body bytes seen. */
+  bytes: number;
+  queue: string;
+  tracing: TracingState;
+  closed: boolean;
+  lastError?: string;
+}
+
+function isLocalHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === '127.0.0.1' || h === 'localhost' || h === '::1' || h === hostname().toLowerCase();
+}
+
+/** Reads / switches the vhost's tracing flag, through the management API or rabbitmqctl. */
+class TracingSwitch {
+  constructor(
+    private readonly mgmt: ManagementClient,
+    private readonly vhost: string,
+    private readonly localBroker: boolean,
+  ) {}
+
+  via: 'management' | 'rabbitmqctl' = 'management';
+
+  async isOn(): Promise<boolean> {
+    try {
+      const v = await this.mgmt.vhost(this.vhost);
+      this.via = 'management';
+      return v.tracing === true;
+    } catch (e) {
+      if (isNotFound(e)) {
+        throw new RpcscopeError(
+          'RPCSCOPE_BAD_ARGUMENT',
+          `vhost "${this.vhost}" does not exist on the broker`,
+          {
+            cause: e,
+            context: { input: this.vhost },
+          },
+        );
+      }
+      if (!(e instanceof RpcscopeError && e.code === 'RPCSCOPE_BROKER_UNREACHABLE') || !this.localBroker)
+        throw e;
+      this.via = 'rabbitmqctl';
+      // `rabbitmqctl list_vhosts name tracing` prints "name\ttrue|false" per vhost.
+      const out = await this.#ctl(['-q', 'list_vhosts', 'name', 'tracing']);
+      for (const line of out.split('\n')) {
+        const [name, tracing] = line.split('\t');
+        if (name === this.vhost) return tracing?.trim() === 'true';
+      }
+      throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `vhost "${this.vhost}" does not exist on the broker`, {
+        context: { input: this.vhost },
+      });
+    }
+  }
+
+  async set(on: boolean): Promise<void> {
+    if (this.via === 'management') {
+      // PUT replaces the vhost's settings: carry over what is there besides the flag.
+      const v = await this.mgmt.vhost(this.vhost);
+      const tags = Array.isArray(v.tags) ? v.tags.join(',') : typeof v.tags === 'string' ? v.tags : undefined;
+      await this.mgmt.putVhost(this.vhost, {
+        tracing: on,
+        ...(typeof v.description === 'string' ? { description: v.description } : {}),
+        ...(tags !== undefined ? { tags } : {}),
+      });
+      return;
+    }
+    await this.#ctl([on ? 'trace_on' : 'trace_off', '-p', this.vhost]);
+  }
+
+  /** Queues other than ours bound to amq.rabbitmq.trace (the tracing plugin, another rpcscope). */
+  async otherTraceConsumers(ours: readonly string[]): Promise<number | undefined> {
+    if (this.via !== 'management') return undefined;
+    const path = `/api/exchanges/${encodeURIComponent(this.vhost)}/${encodeURIComponent(TRACE_EXCHANGE)}/bindings/source`;
+    const bindings = await this.mgmt.get<{ destination: string }[]>(path);
+    return new Set(bindings.map((b) => b.destination).filter((d) => !ours.includes(d))).size;
+  }
+
+  async #ctl(args: string[]): Promise<string> {
+    try {
+      const { stdout } = await execFileP('rabbitmqctl', args, { timeout: 30_000 });
+      return stdout;
+    } catch (cause) {
+      throw new RpcscopeError(
+        'RPCSCOPE_BROKER_UNREACHABLE',
+        `rabbitmqctl ${args.join(' ')} failed; the management API was unreachable too`,
+        { cause, context: { input: this.vhost } },
+      );
+    }
+  }
+}
+
+export class FirehoseSource {
+  readonly #opts: FirehoseOptions;
+  readonly #conn: ChannelModel;
+  readonly #ch: Channel;
+  readonly #switch: TracingSwitch | undefined;
+  readonly #stats: FirehoseStats;
+  readonly #dropQueue: string;
+  readonly #now: () => number;
+  #seq = 0;
+  #connClosed = false;
+  #consumerTag: string | undefined;
+  #purgeTimer: NodeJS.Timeout | undefined;
+  #closing: Promise<FirehoseStats> | undefined;
+  #resolveDone!: (s: FirehoseStats) => void;
+  /** Resolves with the final stats once the source is closed (by close() or a lost connection). */
+  readonly done: Promise<FirehoseStats>;
+
+  private constructor(
+    opts: FirehoseOptions,
+    conn: ChannelModel,
+    ch: Channel,
+    sw: TracingSwitch | undefined,
+    queue: string,
+    dropQueue: string,
+    tracing: TracingState,
+  ) {
+    this.#opts = opts;
+    this.#conn = conn;
+    this.#ch = ch;
+    this.#switch = sw;
+    this.#dropQueue = dropQueue;
+    this.#now = opts.now ?? Date.now;
+    this.#stats = {
+      received: 0,
+      published: 0,
+      delivered: 0,
+      own: 0,
+      dropped: 0,
+      sinkErrors: 0,
+      bytes: 0,
+      queue,
+      tracing,
+      closed: false,
+    };
+    this.done = new Promise((r) => {
+      this.#resolveDone = r;
+    });
+  }
+
+  /** Connects, switches tracing on when needed, binds and starts consuming. */
+  static async open(opts: FirehoseOptions): Promise<FirehoseSource> {
+    const url = amqpUrlForVhost(opts.amqpUrl, opts.vhost);
+    const shown = redactUrl(url);
+    const parsed = new URL(opts.amqpUrl);
+    const mgmt = opts.management ?? managementFor(opts, parsed);
+    const sw = new TracingSwitch(mgmt, opts.vhost, isLocalHost(parsed.hostname));
+    let tracing: TracingState = { wasOn: false, turnedOn: false, via: 'none' };
+    if (opts.manageTracing !== false) {
+      const wasOn = await sw.isOn();
+      tracing = { wasOn, turnedOn: false, via: sw.via };
+    }
+
+    let conn: ChannelModel;
+    try {
+      conn = await amqp.connect(url, {
+        clientProperties: { connection_name: opts.connectionName ?? `rpcscope-firehose:${process.pid}` },
+        timeout: 10_000,
+      });
+    } catch (cause) {
+      const why = cause instanceof Error ? cause.message : String(cause);
+      const refused = /ACCESS_REFUSED|403|NOT_ALLOWED|530/.test(why);
+      throw new RpcscopeError(
+        refused ? 'RPCSCOPE_BROKER_REFUSED' : 'RPCSCOPE_BROKER_UNREACHABLE',
+        `cannot connect to ${shown}: ${redactUrl(why)}${refused ? ' (check user, password and vhost permissions)' : ''}`,
+        { cause, context: { input: shown } },
+      );
+    }
+    let src: FirehoseSource | undefined;
+    try {
+      const ch = await conn.createChannel();
+      const maxBacklog = opts.maxBacklog ?? 100_000;
+      const base = `rpcscope.firehose.${hostname()}.${process.pid}.${Date.now().toString(36)}`;
+      const drop = await ch.assertQueue(`${base}.dropped`, { exclusive: true, durable: false });
+      const q = await ch.assertQueue(base, {
+        exclusive: true,
+        durable: false,
+        autoDelete: true,
+        arguments: {
+          'x-max-length': maxBacklog,
+          'x-overflow': 'drop-head',
+          'x-dead-letter-exchange': '',
+          'x-dead-letter-routing-key': drop.queue,
+        },
+      });
+      for (const key of opts.bindingKeys ?? ['#']) await ch.bindQueue(q.queue, TRACE_EXCHANGE, key);
+      src = new FirehoseSource(
+        opts,
+        conn,
+        ch,
+        opts.manageTracing === false ? undefined : sw,
+        q.queue,
+        drop.queue,
+        tracing,
+      );
+      if (opts.manageTracing !== false && !tracing.wasOn) {
+        await sw.set(true);
+        src.#stats.tracing = { ...tracing, turnedOn: true, via: sw.via };
+      }
+      await ch.prefetch(opts.prefetch ?? 500);
+      const self = src;
+      const { consumerTag } = await ch.consume(q.queue, (m) => self.#onMessage(m), { noAck: false });
+      src.#consumerTag = consumerTag;
+      src.#purgeTimer = setInterval(() => {
+        self.#purgeDropped().catch((e: unknown) => self.#backgroundError(e));
+      }, 500);
+      src.#purgeTimer.unref();
+      conn.on('error', (e: Error) => self.#backgroundError(e));
+      conn.on('close', () => {
+        self.#connClosed = true;
+        if (self.#closing === undefined) {
+          self.#backgroundError(new Error('broker closed the firehose connection'));
+          self.close().catch(() => {});
+        }
+      });
+      return src;
+    } catch (e) {
+      if (src !== undefined) {
+        await src.close().catch(() => {});
+      } else {
+        await conn.close().catch(() => {});
+      }
+      if (e instanceof RpcscopeError) throw e;
+      throw new RpcscopeError('RPCSCOPE_BROKER_REFUSED', `firehose setup on ${shown} failed: ${String(e)}`, {
+        cause: e,
+        context: { input: shown },
+      });
+    }
+  }
+
+  stats(): FirehoseStats {
+    return { ...this.#stats, tracing: { ...this.#stats.tracing } };
+  }
+
+  /** Stops consuming, counts the last drops, restores tracing, closes. Idempotent. */
+  close(): Promise<FirehoseStats> {
+    this.#closing ??= this.#doClose();
+    return this.#closing;
+  }
+
+  async #doClose(): Promise<FirehoseStats> {
+    if (this.#purgeTimer !== undefined) clearInterval(this.#purgeTimer);
+    if (!this.#connClosed && this.#consumerTag !== undefined) {
+      await this.#ch.cancel(this.#consumerTag!).catch(() => {});
+      await this.#purgeDropped().catch(() => {});
+    }
+    const t = this.#stats.tracing;
+    if (this.#switch !== undefined && t.turnedOn) {
+      try {
+        const others = await this.#switch
+          .otherTraceConsumers([this.#stats.queue, this.#dropQueue])
+          .catch(() => 0);
+        if (others !== undefined && others > 0) {
+          t.restored = 'left-on';
+          t.restoreNote = `${others} other queue(s) still bound to ${TRACE_EXCHANGE}`;
+        } else {
+          await this.#switch.set(false);
+          t.restored = 'off';
+        }
+      } catch (e) {
+        t.restored = 'failed';
+        t.restoreNote = `could not turn tracing off for vhost ${this.#opts.vhost}: ${e instanceof Error ? e.message : String(e)}`;
+        this.#backgroundError(e);
+      }
+    } else if (this.#switch !== undefined) {
+      t.restored = 'left-on';
+      t.restoreNote = 'tracing was on before the capture';
+    }
+    if (!this.#connClosed) await this.#conn.close().catch(() => {});
+    this.#stats.closed = true;
+    const s = this.stats();
+    this.#resolveDone(s);
+    return s;
+  }
+
+  #onMessage(m: ConsumeMessage | null): void {
+    if (m === null) {
+      // Basic.Cancel from the broker: our queue was deleted (e.g. vhost deleted).
+      this.#backgroundError(new Error('the broker cancelled the firehose consumer'));
+      this.close().catch(() => {});
+      return;
+    }
+    const s = this.#stats;
+    s.received++;
+    const key = m.fields.routingKey;
+    if (key === `deliver.${s.queue}` || key === `deliver.${this.#dropQueue}`) {
+      s.own++;
+    } else {
+      const isDeliver = key.startsWith('deliver.');
+      if (isDeliver) s.delivered++;
+      else s.published++;
+      s.bytes += m.content.length;
+      try {
+        const headers = (m.properties.headers ?? {}) as Record<string, unknown>;
+        const wire = wireFromFirehose(key, headers, m.content, this.#now(), this.#seq++);
+        this.#opts.sink.event({ type: 'message', message: wire });
+      } catch (e) {
+        s.sinkErrors++;
+        this.#backgroundError(e);
+      }
+    }
+    try {
+      this.#ch.ack(m);
+    } catch (e) {
+      this.#backgroundError(e);
+    }
+  }
+
+  async #purgeDropped(): Promise<void> {
+    const r = await this.#ch.purgeQueue(this.#dropQueue);
+    this.#stats.dropped += r.messageCount;
+  }
+
+  #backgroundError(e: unknown): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    this.#stats.lastError = redactUrl(err.message);
+    this.#opts.onError?.(err);
+  }
+}
+
+/** Replaces the URL's vhost path (amqplib reads the vhost from the path, URL-encoded). */
+export function amqpUrlForVhost(amqpUrl: string, vhost: string): string {
+  let u: URL;
+  try {
+    u = new URL(amqpUrl);
+  } catch (cause) {
+    throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', 'not a valid AMQP URL (amqp://user:pass@host:5672)', {
+      cause,
+      context: { input: redactUrl(amqpUrl) },
+    });
+  }
+  if (u.protocol !== 'amqp:' && u.protocol !== 'amqps:') {
+    throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `AMQP URL must start with amqp:// or amqps://`, {
+      context: { input: redactUrl(amqpUrl) },
+    });
+  }
+  u.pathname = `/${encodeURIComponent(vhost)}`;
+  return u.toString();
+}
+
+function managementFor(opts: FirehoseOptions, amqpUrl: URL): ManagementClient {
+  if (opts.managementUrl !== undefined) return new ManagementClient({ url: opts.managementUrl });
+  const env = process.env;
+  const host =
+    amqpUrl.hostname.includes(':') && !amqpUrl.hostname.startsWith('[')
+      ? `[${amqpUrl.hostname}]`
+      : amqpUrl.hostname;
+  const user = env.RPCSCOPE_MGMT_USER ?? (decodeURIComponent(amqpUrl.username) || 'guest');
+  const password = env.RPCSCOPE_MGMT_PASS ?? (decodeURIComponent(amqpUrl.password) || 'guest');
+  return new ManagementClient({ url: `http://${host}:15672`, user, password });
+}
