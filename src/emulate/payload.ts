@@ -1,0 +1,45 @@
+/**
+ * Arguments and results of a given encoded size. nova object RPCs get the shape nova sends
+ * (object_action with an `objinst` primitive, object_class_action_versions with `objname`), so a
+ * decoder names the object ("Service.save") as it does for real traffic; the size is reached
+ * with an ASCII pad, which encodes one byte per character at both JSON levels.
+ */
+import type { PyJson } from '../oslo/encode.ts';
+
+export function padArgs(
+  method: string,
+  object: string | undefined,
+  host: string,
+  pad: string,
+): Record<string, PyJson> {
+  if (object !== undefined) {
+    const dot = object.lastIndexOf('.');
+    const objName = dot > 0 ? object.slice(0, dot) : object;
+    const objMethod = dot > 0 ? object.slice(dot + 1) : 'save';
+    if (method === 'object_class_action_versions' || method === 'object_class_action')
+      return { objname: objName, objmethod: objMethod, object_versions: {}, args: [], kwargs: { host, pad } };
+    return {
+      objinst: {
+        'nova_object.name': objName,
+        'nova_object.namespace': 'nova',
+        'nova_object.version': '1.0',
+        'nova_object.data': { host, pad },
+        'nova_object.changes': [],
+      },
+      objmethod: objMethod,
+      args: [],
+      kwargs: {},
+    };
+  }
+  return { host, pad };
+}
+
+/**
+ * Builds a body of `target` bytes with `build(pad)`: measures with an empty pad, then adds the
+ * difference. Bodies smaller than the empty shape stay at that size.
+ */
+export function sized<T extends { body: Buffer }>(target: number, build: (pad: string) => T): T {
+  const first = build('');
+  const missing = Math.round(target) - first.body.length;
+  return missing > 0 ? build('x'.repeat(missing)) : first;
+}

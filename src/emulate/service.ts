@@ -1,0 +1,463 @@
+/**
+ * One emulated oslo.messaging service: its own AMQP connection (client property connection_name
+ * "<binary>:<pid>:<uuid>" as impl_rabbit.Connection sets it, heartbeat 60 s), the exchanges and
+ * queues an RPC server declares (topic, topic.host, fanout, reply), a consumer on each, answers to
+ * calls after the modelled delay, calls/casts/fanouts/notifications on demand, publisher confirms,
+ * and reconnection with oslo's backoff (kombu ensure_connection: interval_start
+ * rabbit_retry_interval, interval_step rabbit_retry_backoff, interval_max rabbit_interval_max).
+ */
+import { randomUUID } from 'node:crypto';
+import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import {
+  encodeCall,
+  encodeCast,
+  encodeFanout,
+  encodeNotification,
+  encodeReply,
+  fanoutQueue,
+  type OsloPublish,
+  type OsloQueueOptions,
+  openEnvelope,
+  type PyJson,
+  type QueueDecl,
+  remoteFailure,
+  replyQueue,
+  replyQueueName,
+  topicQueue,
+  uuidHex,
+} from '../oslo/encode.ts';
+import type { Accounting } from './accounting.ts';
+import { padArgs, sized } from './payload.ts';
+import type { ServicePlan } from './plan.ts';
+import { type RpcSpec, type Scenario, type Serve, sample } from './scenario.ts';
+
+/** What every service shares: scenario, clocks, PRNG, accounting and the stats sink. */
+export interface ServiceContext {
+  readonly scenario: Scenario;
+  readonly rand: () => number;
+  readonly accounting: Accounting;
+  /** A call finished (ok / remote-error / timeout) with its latency. */
+  onCall(service: ServicePlan, key: string, outcome: 'ok' | 'remote-error' | 'timeout', ms: number): void;
+  onSent(): void;
+  onConfirm(ok: boolean): void;
+  onConnected(s: ServicePlan): void;
+  onDisconnected(s: ServicePlan, reason: string): void;
+  onReconnect(s: ServicePlan, attempt: number, delayMs: number): void;
+  /** Host of a random emulated instance of the group listening on `topic` (for server: any). */
+  anyHost(topic: string): string | undefined;
+  /** Queues whose deletion the emulator owns at teardown (shared topic queues). */
+  sharedQueue(url: string, name: string): void;
+}
+
+export type CallOutcome = { outcome: 'ok' | 'remote-error' | 'timeout'; ms: number };
+
+interface PendingCall {
+  readonly uniqueId: string;
+  readonly key: string;
+  readonly start: number;
+  readonly timer: NodeJS.Timeout;
+  readonly resolve: (o: CallOutcome) => void;
+}
+
+interface PendingConfirmReply {
+  readonly msg: OsloPublish;
+  readonly deadline: number;
+  returned: boolean;
+}
+
+/** Key of per-method stats: "topic.method" or "topic.Object.method". */
+export function methodKey(spec: Pick<RpcSpec, 'topic' | 'method' | 'object'>): string {
+  return spec.object === undefined ? `${spec.topic}.${spec.method}` : `${spec.topic}.${spec.object}`;
+}
+
+function queueOptions(s: Scenario, p: ServicePlan): OsloQueueOptions {
+  const q = p.spec.queues ?? s.oslo.queues;
+  return {
+    durableQueues: q.durable,
+    autoDelete: q.autoDelete,
+    haQueues: q.type === 'mirrored',
+    quorumQueues: q.type === 'quorum',
+    transientQueuesTtlS: q.transientTtlS,
+    transientQuorumQueues: q.transientQuorum,
+    streamFanout: q.streamFanout,
+  };
+}
+
+/** amqplib reads the heartbeat from the URL query; oslo's heartbeat_timeout_threshold is the value kombu asks for. */
+export function withHeartbeat(url: string, s: number): string {
+  if (/[?&]heartbeat=/.test(url)) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}heartbeat=${s}`;
+}
+
+/** kombu's linear backoff: 1, 3, 5 ... capped at 30 s with oslo's defaults. */
+export function reconnectDelayMs(s: Scenario, attempt: number): number {
+  const o = s.oslo;
+  return Math.min(o.retryIntervalS + o.retryBackoffS * (attempt - 1), o.intervalMaxS) * 1000;
+}
+
+export class EmulatedService {
+  readonly plan: ServicePlan;
+  readonly #ctx: ServiceContext;
+  readonly #qopts: OsloQueueOptions;
+  readonly #replyQ: string;
+  /** Queues this service declared (fanout, topic.host, reply) and deletes at stop. */
+  readonly #queues: QueueDecl[];
+  readonly #pending = new Map<string, PendingCall>();
+  readonly #replies = new Map<string, PendingConfirmReply>();
+  /** oslo's listener drops repeats of its last 16 `_unique_id`s (amqpdriver AMQPListener). */
+  readonly #recent: string[] = [];
+  readonly #declaredExchanges = new Set<string>();
+  #conn: ChannelModel | undefined;
+  #ch: ConfirmChannel | undefined;
+  #stopping = false;
+  #attempt = 0;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #up = false;
+
+  constructor(plan: ServicePlan, ctx: ServiceContext) {
+    this.plan = plan;
+    this.#ctx = ctx;
+    this.#qopts = queueOptions(ctx.scenario, plan);
+    this.#replyQ = replyQueueName();
+    const ex = ctx.scenario.oslo.controlExchange;
+    const queues: QueueDecl[] = [];
+    for (const topic of plan.spec.topics) {
+      queues.push(topicQueue(ex, topic, this.#qopts));
+      queues.push(topicQueue(ex, `${topic}.${plan.host}`, this.#qopts));
+      if (plan.spec.fanout) queues.push(fanoutQueue(topic, this.#qopts));
+    }
+    queues.push(replyQueue(this.#replyQ, this.#qopts));
+    this.#queues = queues;
+  }
+
+  get up(): boolean {
+    return this.#up;
+  }
+
+  /** Connects, declares and consumes. Rejects if the first connection fails (the caller counts it). */
+  async start(): Promise<void> {
+    await this.#connect();
+  }
+
+  async #connect(): Promise<void> {
+    const o = this.#ctx.scenario.oslo;
+    const conn = await amqp.connect(withHeartbeat(this.plan.url, o.heartbeatTimeoutS), {
+      // kombu opens with AMQPLAIN/PLAIN and these client properties (impl_rabbit.Connection).
+      clientProperties: {
+        connection_name: `${this.plan.binary}:${process.pid}:${randomUUID()}`,
+        capabilities: {
+          authentication_failure_close: true,
+          'connection.blocked': true,
+          consumer_cancel_notify: true,
+        },
+      },
+    } as Parameters<typeof amqp.connect>[1]);
+    this.#conn = conn;
+    conn.on('error', () => {
+      // 'close' follows with the reason; an unhandled 'error' would kill the process.
+    });
+    conn.on('close', (err?: Error) => this.#lost(err === undefined ? 'closed by broker' : err.message));
+    const ch = await conn.createConfirmChannel();
+    this.#ch = ch;
+    ch.on('error', () => {});
+    ch.on('return', (m: ConsumeMessage) => this.#onReturn(m));
+    this.#declaredExchanges.clear();
+    for (const q of this.#queues) {
+      if (q.exchange !== undefined && q.exchange.name !== '') {
+        await ch.assertExchange(q.exchange.name, q.exchange.type, {
+          durable: q.exchange.durable,
+          autoDelete: q.exchange.autoDelete,
+        });
+        this.#declaredExchanges.add(q.exchange.name);
+      }
+      const r = await ch.assertQueue(q.name, {
+        durable: q.durable,
+        autoDelete: q.autoDelete,
+        arguments: q.arguments,
+      });
+      if (q.bind !== undefined) await ch.bindQueue(r.queue, q.bind.exchange, q.bind.routingKey);
+      if (q.bind !== undefined && q.name === q.bind.routingKey && !q.name.includes(`.${this.plan.host}`))
+        this.#ctx.sharedQueue(this.plan.url, q.name);
+      // oslo consumes with no_ack=False and acks before dispatch (RPC requests acked first).
+      await ch.consume(q.name, (m) => this.#onMessage(q, m), { noAck: false });
+    }
+    this.#attempt = 0;
+    this.#up = true;
+    this.#ctx.onConnected(this.plan);
+  }
+
+  #lost(reason: string): void {
+    const wasUp = this.#up;
+    this.#up = false;
+    this.#ch = undefined;
+    this.#conn = undefined;
+    if (this.#stopping) return;
+    if (wasUp) this.#ctx.onDisconnected(this.plan, reason);
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#stopping || this.#reconnectTimer !== undefined) return;
+    this.#attempt++;
+    const delay = reconnectDelayMs(this.#ctx.scenario, this.#attempt);
+    this.#ctx.onReconnect(this.plan, this.#attempt, delay);
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      this.#connect().catch(() => {
+        try {
+          this.#conn?.close().catch(() => {});
+        } catch {
+          // already closed
+        }
+        this.#conn = undefined;
+        this.#scheduleReconnect();
+      });
+    }, delay);
+    this.#reconnectTimer.unref();
+  }
+
+  #onReturn(m: ConsumeMessage): void {
+    const inner = openEnvelope(m.content);
+    const id = typeof inner?._unique_id === 'string' ? inner._unique_id : undefined;
+    if (id === undefined) return;
+    this.#ctx.accounting.returned(id, Date.now());
+    const r = this.#replies.get(id);
+    if (r !== undefined) r.returned = true;
+  }
+
+  #onMessage(q: QueueDecl, m: ConsumeMessage | null): void {
+    const ch = this.#ch;
+    if (m === null || ch === undefined) return; // consumer cancelled (queue deleted): reconnect declares again
+    try {
+      ch.ack(m);
+    } catch {
+      // channel closed under us; the broker will redeliver
+    }
+    const inner = openEnvelope(m.content);
+    if (inner === undefined) return;
+    const uid = typeof inner._unique_id === 'string' ? inner._unique_id : undefined;
+    if (uid !== undefined) this.#ctx.accounting.delivered(uid, this.plan.host);
+    if (q.name === this.#replyQ) {
+      this.#onReply(inner);
+      return;
+    }
+    if (uid !== undefined) {
+      if (this.#recent.includes(uid)) return;
+      this.#recent.push(uid);
+      if (this.#recent.length > 16) this.#recent.shift();
+    }
+    const msgId = inner._msg_id;
+    const replyQ = inner._reply_q;
+    if (typeof msgId === 'string' && typeof replyQ === 'string') {
+      const method = typeof inner.method === 'string' ? inner.method : '';
+      const serve: Serve = this.plan.spec.methods[method] ?? this.plan.spec.serve;
+      const delay = sample(serve.delayMs, this.#ctx.rand);
+      const failed = serve.errorRate > 0 && this.#ctx.rand() < serve.errorRate;
+      const bytes = sample(serve.replyBytes, this.#ctx.rand);
+      const t = setTimeout(() => this.#reply(msgId, replyQ, method, bytes, failed), delay);
+      t.unref();
+    }
+  }
+
+  #reply(msgId: string, replyQ: string, method: string, bytes: number, failed: boolean): void {
+    const msg = sized(bytes, (pad) =>
+      encodeReply({
+        msgId,
+        replyQ,
+        result: failed ? null : { pad },
+        failure: failed
+          ? remoteFailure('EmulatedError', 'rpcscope.emulate', `emulated failure ${pad}`)
+          : null,
+      }),
+    );
+    // oslo retries a returned reply every 0.25 s for kombu_missing_consumer_retry_timeout (60 s).
+    this.#replies.set(msg.uniqueId, { msg, deadline: Date.now() + 60_000, returned: false });
+    this.#publish(msg, method);
+  }
+
+  #onReply(inner: Record<string, unknown>): void {
+    const msgId = inner._msg_id;
+    if (typeof msgId !== 'string') return;
+    if (inner.ending === false) return; // call-monitor heartbeat
+    const p = this.#pending.get(msgId);
+    if (p === undefined) return; // late reply after timeout ("No calling threads waiting for msg_id")
+    this.#pending.delete(msgId);
+    clearTimeout(p.timer);
+    const ms = performance.now() - p.start;
+    this.#ctx.accounting.answered(p.uniqueId, Date.now());
+    const outcome = inner.failure === null || inner.failure === undefined ? 'ok' : 'remote-error';
+    this.#ctx.onCall(this.plan, p.key, outcome, ms);
+    p.resolve({ outcome, ms });
+  }
+
+  /** Publishes with a confirm callback; declares the exchange first as kombu's _publish does. */
+  #publish(msg: OsloPublish, method: string): void {
+    const ch = this.#ch;
+    const acc = this.#ctx.accounting;
+    if (msg.kind !== 'reply' || !acc.message(msg.uniqueId))
+      acc.sent(msg.uniqueId, msg.kind, this.plan.group, this.plan.host, method, Date.now());
+    this.#ctx.onSent();
+    if (ch === undefined) {
+      acc.confirmed(msg.uniqueId, false, Date.now());
+      this.#ctx.onConfirm(false);
+      return;
+    }
+    const send = () => {
+      try {
+        ch.publish(
+          msg.exchange,
+          msg.routingKey,
+          msg.body,
+          { ...msg.properties, mandatory: msg.mandatory } as Parameters<ConfirmChannel['publish']>[3],
+          (err) => this.#confirmed(msg, method, err === null || err === undefined),
+        );
+      } catch {
+        this.#confirmed(msg, method, false);
+      }
+    };
+    const ex = msg.exchange;
+    if (ex === '' || this.#declaredExchanges.has(ex)) {
+      send();
+      return;
+    }
+    this.#declaredExchanges.add(ex);
+    const type = msg.kind === 'fanout' ? 'fanout' : 'topic';
+    const durable = msg.kind === 'fanout' ? false : this.#qopts.durableQueues || this.#qopts.quorumQueues;
+    const autoDelete = msg.kind === 'fanout' ? true : this.#qopts.autoDelete;
+    const declare = ch.assertExchange(ex, type, { durable, autoDelete });
+    const then =
+      msg.kind === 'notification'
+        ? // notify_send → _publish_and_creates_default_queue: a queue named like the routing key.
+          declare
+            .then(() => ch.assertQueue(msg.routingKey, { durable, autoDelete }))
+            .then(() => ch.bindQueue(msg.routingKey, ex, msg.routingKey))
+        : declare;
+    then.then(send, () => this.#confirmed(msg, method, false));
+  }
+
+  #confirmed(msg: OsloPublish, method: string, ok: boolean): void {
+    const now = Date.now();
+    const r = this.#replies.get(msg.uniqueId);
+    if (r !== undefined && ok && r.returned && now < r.deadline && !this.#stopping) {
+      r.returned = false;
+      const t = setTimeout(() => this.#publish(msg, method), 250);
+      t.unref();
+      return;
+    }
+    this.#replies.delete(msg.uniqueId);
+    this.#ctx.accounting.confirmed(msg.uniqueId, ok, now);
+    this.#ctx.onConfirm(ok);
+  }
+
+  #context(requestId: string): Record<string, PyJson> {
+    const out: Record<string, PyJson> = {};
+    for (const k of this.#ctx.scenario.oslo.contextKeys) {
+      if (k === 'request_id') out[k] = requestId;
+      else if (k === 'timestamp') out[k] = new Date().toISOString().slice(0, 23);
+      else if (k === 'roles') out[k] = [];
+      else if (k === 'is_admin' || k === 'read_only' || k === 'show_deleted' || k === 'is_admin_project')
+        out[k] = k === 'is_admin' || k === 'is_admin_project';
+      else if (k === 'read_deleted') out[k] = 'no';
+      else out[k] = null;
+    }
+    return out;
+  }
+
+  #target(spec: RpcSpec, opHost: string | undefined): string | undefined {
+    const s = spec.server;
+    if (s === undefined) return undefined;
+    if (s === 'self') return this.plan.host;
+    if (s === 'op') return opHost ?? this.#ctx.anyHost(spec.topic);
+    if (s === 'any') return this.#ctx.anyHost(spec.topic);
+    return s;
+  }
+
+  /** Sends one RPC as modelled; calls resolve on the reply or the timeout. */
+  send(spec: RpcSpec, requestId: string, opHost?: string): Promise<CallOutcome> | undefined {
+    const o = this.#ctx.scenario.oslo;
+    const context = this.#context(requestId);
+    const bytes = sample(spec.bytes, this.#ctx.rand);
+    const host = this.plan.host;
+    const key = methodKey(spec);
+    if (spec.kind === 'notification') {
+      const msg = sized(bytes, (pad) =>
+        encodeNotification({
+          exchange: o.controlExchange,
+          topic: spec.topic,
+          priority: spec.priority,
+          eventType: spec.eventType ?? spec.method,
+          publisherId: `${this.plan.binary.replace(/^nova-/, '')}.${host}`,
+          payload: { host, pad },
+          context,
+        }),
+      );
+      this.#publish(msg, spec.eventType ?? spec.method);
+      return undefined;
+    }
+    const server = this.#target(spec, opHost);
+    const base = {
+      exchange: o.controlExchange,
+      topic: spec.topic,
+      method: spec.method,
+      context,
+      ...(server !== undefined ? { server } : {}),
+      ...(spec.namespace !== undefined ? { namespace: spec.namespace } : {}),
+      ...(spec.version !== undefined ? { version: spec.version } : {}),
+    };
+    if (spec.kind === 'cast') {
+      this.#publish(
+        sized(bytes, (pad) => encodeCast({ ...base, args: padArgs(spec.method, spec.object, host, pad) })),
+        key,
+      );
+      return undefined;
+    }
+    if (spec.kind === 'fanout') {
+      const { server: _s, exchange: _e, ...rest } = base as typeof base & { server?: string };
+      this.#publish(
+        sized(bytes, (pad) => encodeFanout({ ...rest, args: padArgs(spec.method, spec.object, host, pad) })),
+        key,
+      );
+      return undefined;
+    }
+    const msgId = uuidHex();
+    const uniqueId = uuidHex();
+    const msg = sized(bytes, (pad) =>
+      encodeCall(
+        { ...base, uniqueId, args: padArgs(spec.method, spec.object, host, pad) },
+        { replyQ: this.#replyQ, timeoutS: o.rpcResponseTimeoutS, msgId },
+      ),
+    );
+    return new Promise<CallOutcome>((resolve) => {
+      const start = performance.now();
+      const timer = setTimeout(() => {
+        this.#pending.delete(msgId);
+        this.#ctx.accounting.timedOut(uniqueId, Date.now());
+        const ms = performance.now() - start;
+        this.#ctx.onCall(this.plan, key, 'timeout', ms);
+        resolve({ outcome: 'timeout', ms });
+      }, o.rpcResponseTimeoutS * 1000);
+      timer.unref();
+      this.#pending.set(msgId, { uniqueId, key, start, timer, resolve });
+      this.#publish(msg, key);
+    });
+  }
+
+  /** Closes the connection; with `deleteQueues`, deletes the queues only this service declared. */
+  async stop(deleteQueues: boolean): Promise<void> {
+    this.#stopping = true;
+    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+    for (const p of this.#pending.values()) clearTimeout(p.timer);
+    const ch = this.#ch;
+    const conn = this.#conn;
+    this.#up = false;
+    if (ch !== undefined && deleteQueues) {
+      for (const q of this.#queues) {
+        const shared =
+          q.bind !== undefined && q.name === q.bind.routingKey && !q.name.includes(`.${this.plan.host}`);
+        if (shared || q.name.endsWith('_fanout')) continue;
+        await ch.deleteQueue(q.name).catch(() => {});
+      }
+    }
+    if (conn !== undefined) await conn.close().catch(() => {});
+  }
+}
