@@ -42,6 +42,8 @@ export interface AmqpProperties {
   type?: string;
   userId?: string;
   appId?: string;
+  /** Deprecated in 0-9-1 (flag bit 2), kept so every property on the wire is represented. */
+  clusterId?: string;
 }
 
 /**
