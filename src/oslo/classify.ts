@@ -13,6 +13,8 @@
  */
 import type { RpcKind } from '../records.ts';
 
+export const TRACE_EXCHANGE = 'amq.rabbitmq.trace';
+
 export interface Classified {
   readonly kind: RpcKind;
   readonly topic: string;
@@ -32,6 +34,9 @@ export function classify(
   msg: Record<string, unknown> | undefined,
 ): Classified {
   if (msg === undefined) return { kind: 'other', topic: routingKey };
+  // Firehose copies (rabbit_trace.erl) delivered to a trace consumer carry the original body:
+  // they are the capture's own traffic, not RPC, and must not be joined or counted as such.
+  if (exchange === TRACE_EXCHANGE) return { kind: 'other', topic: routingKey };
   if (typeof msg.event_type === 'string' && typeof msg.method !== 'string') {
     // `<topic>.<priority>`: the priority is the last part; topics themselves rarely hold dots.
     const i = routingKey.lastIndexOf('.');
