@@ -233,6 +233,8 @@ export interface HealthUpdate {
   readonly hazards: readonly Hazard[];
   readonly queues: readonly QueueDepth[];
   readonly connections: number;
+  /** Broker connection name ("ip:port -> ip:port") → client `connection_name` (oslo: "binary:pid:uuid"). */
+  readonly clientNames: ReadonlyMap<string, string>;
 }
 
 export interface HealthPollerOptions {
@@ -305,6 +307,12 @@ export class HealthPoller {
         consumers: q.consumers ?? 0,
       })),
       connections: snap.connections.length,
+      clientNames: new Map(
+        snap.connections.flatMap((c) => {
+          const n = c.client_properties.connection_name;
+          return typeof n === 'string' ? [[c.name, n] as const] : [];
+        }),
+      ),
     };
     if (!this.closed) this.opts.onUpdate(update);
     return update;

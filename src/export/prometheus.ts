@@ -63,6 +63,11 @@ export interface MetricsOptions {
   readonly serverLabel?: boolean;
   /** Distinct values kept per label before new ones read "other". Default 200. */
   readonly maxValuesPerLabel?: number;
+  /**
+   * Client `connection_name` of a message's connection when the record lacks it (the firehose
+   * names connections "ip:port -> ip:port"; the management API knows the client's own name).
+   */
+  readonly clientName?: (connectionId: string) => string | undefined;
 }
 
 /** Counters of what a source could not deliver; pulled at scrape time. */
@@ -80,16 +85,17 @@ function py(v: string | number | boolean | undefined | null): string {
 }
 
 /** The binary name in oslo's connection_name "<binary>:<pid>:<uuid>" (no pid: that is churn). */
-export function processOf(m: RpcMessage): string {
-  const name = m.wire.connection?.name;
+export function processOf(m: RpcMessage, clientName?: (connectionId: string) => string | undefined): string {
+  const c = m.wire.connection;
+  const name = c?.name ?? (c === undefined ? undefined : clientName?.(c.id));
   if (name === undefined) return '';
   const i = name.indexOf(':');
   return i < 0 ? name : name.slice(0, i);
 }
 
 /** The service behind a message: its process binary when known, else the topic it talks to. */
-export function serviceOf(m: RpcMessage): string {
-  const p = processOf(m);
+export function serviceOf(m: RpcMessage, clientName?: (connectionId: string) => string | undefined): string {
+  const p = processOf(m, clientName);
   return p !== '' ? p : m.topic || 'unknown';
 }
 
@@ -116,6 +122,7 @@ class LabelCap {
 export class WatchMetrics {
   readonly registry: Registry;
   private readonly serverLabel: boolean;
+  private readonly clientName: ((connectionId: string) => string | undefined) | undefined;
   private readonly cap: LabelCap;
   private readonly sources = new Map<string, () => SourceCounters>();
   private readonly skipSources = new Map<string, () => SkipStats>();
@@ -147,6 +154,7 @@ export class WatchMetrics {
   constructor(opts: MetricsOptions = {}) {
     this.registry = opts.registry ?? new Registry();
     this.serverLabel = opts.serverLabel ?? false;
+    this.clientName = opts.clientName;
     this.cap = new LabelCap(opts.maxValuesPerLabel ?? 200);
     const registers = [this.registry];
     const buckets = [...OSLO_BUCKETS];
@@ -367,7 +375,7 @@ export class WatchMetrics {
       version: this.v('version', py(m.version)),
       server: this.serverLabel ? this.v('server', py(m.server)) : '',
       fanout: fanout ? 'True' : 'None',
-      process: this.v('process', processOf(m)),
+      process: this.v('process', processOf(m, this.clientName)),
       method: this.method(m),
       timeout: m.timeoutS !== undefined ? String(m.timeoutS) : 'None',
     };
@@ -391,7 +399,7 @@ export class WatchMetrics {
       namespace: this.v('namespace', py(deliver.namespace)),
       version: this.v('version', py(deliver.version)),
       method: this.method(deliver),
-      process: this.v('process', processOf(deliver)),
+      process: this.v('process', processOf(deliver, this.clientName)),
     };
   }
 
@@ -400,7 +408,11 @@ export class WatchMetrics {
     const event = m.wire.event;
     this.messages.inc({ kind: m.kind, event });
     this.bytes.inc({ kind: m.kind, event }, m.bodySize);
-    this.serviceMessages.inc({ service: this.v('service', serviceOf(m)), kind: m.kind, event });
+    this.serviceMessages.inc({
+      service: this.v('service', serviceOf(m, this.clientName)),
+      kind: m.kind,
+      event,
+    });
     if (event === 'return') {
       this.returned.inc({ reply_code: String(m.wire.replyCode ?? 0), kind: m.kind });
       // AMQP 0-9-1 §1.8.3.8 Basic.Return 312 NO_ROUTE: a mandatory reply whose reply_<id> queue is gone.
