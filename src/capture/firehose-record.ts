@@ -78,6 +78,8 @@ export function propertiesFromTable(t: unknown): AmqpProperties {
   if (ui !== undefined) p.userId = ui;
   const ai = s('app_id');
   if (ai !== undefined) p.appId = ai;
+  const cl = s('cluster_id');
+  if (cl !== undefined) p.clusterId = cl;
   return p;
 }
 
@@ -88,6 +90,7 @@ export function propertiesFromTable(t: unknown): AmqpProperties {
 export function propertiesToTable(p: AmqpProperties): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   if (p.appId !== undefined) o.app_id = p.appId;
+  if (p.clusterId !== undefined) o.cluster_id = p.clusterId;
   if (p.contentEncoding !== undefined) o.content_encoding = p.contentEncoding;
   if (p.contentType !== undefined) o.content_type = p.contentType;
   if (p.correlationId !== undefined) o.correlation_id = p.correlationId;
