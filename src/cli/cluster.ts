@@ -1,0 +1,84 @@
+/** `rpcscope cluster up|status|down`: a local RabbitMQ cluster of rpcscope's own for chaos runs. */
+import { type Command, Option } from '@commander-js/extra-typings';
+import Table from 'cli-table3';
+import { Cluster, QUEUE_MODES } from '../broker/cluster.ts';
+import { RpcscopeError } from '../errors.ts';
+
+const DEFAULT_DIR = '/tmp/rpcscope-cluster';
+
+function int(v: string): number {
+  const n = Number.parseInt(v, 10);
+  if (!Number.isInteger(n) || n < 0) throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `not a number: ${v}`);
+  return n;
+}
+
+export function register(program: Command): void {
+  const cluster = program
+    .command('cluster')
+    .description(
+      "start, inspect and remove a local RabbitMQ cluster of rpcscope's own (nodes in network namespaces)",
+    );
+
+  cluster
+    .command('up')
+    .description('start an N-node cluster on 127.0.0.1 (AMQP 5701.., management 15701..)')
+    .option('--nodes <n>', 'number of nodes', int, 3)
+    .addOption(new Option('--queues <mode>', 'queue mode').choices(QUEUE_MODES).default('classic' as const))
+    .option('--dir <dir>', 'working folder (data, logs, cookie, state)', DEFAULT_DIR)
+    .option('--amqp-port <port>', 'first AMQP port (0 = any free)', int, 5701)
+    .option('--mgmt-port <port>', 'first management port (0 = any free)', int, 15701)
+    .addOption(
+      new Option('--partition-handling <mode>', 'cluster_partition_handling')
+        .choices(['ignore', 'pause_minority', 'autoheal'] as const)
+        .default('pause_minority' as const),
+    )
+    .option('--net-ticktime <s>', 'Erlang net_ticktime (seconds until a silent peer is down)', int, 60)
+    .action(async (o) => {
+      const c = await Cluster.up({
+        dir: o.dir,
+        nodes: o.nodes,
+        queues: o.queues,
+        amqpBasePort: o.amqpPort,
+        mgmtBasePort: o.mgmtPort,
+        partitionHandling: o.partitionHandling,
+        netTicktime: o.netTicktime,
+        progress: (l) => process.stderr.write(`[cluster] ${l}\n`),
+      });
+      printStatus(await c.status());
+      process.stdout.write(
+        `up in ${c.state.upSeconds.toFixed(1)} s; AMQP URL ${c.amqpUrl(1).replace(':guest@', ':***@')}\n`,
+      );
+    });
+
+  cluster
+    .command('status')
+    .description('show nodes, partitions and alarms')
+    .option('--dir <dir>', 'working folder', DEFAULT_DIR)
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const s = await (await Cluster.open(o.dir)).status();
+      if (o.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      else printStatus(s);
+    });
+
+  cluster
+    .command('down')
+    .description('stop every node and remove namespaces, data and state')
+    .option('--dir <dir>', 'working folder', DEFAULT_DIR)
+    .action(async (o) => {
+      const c = await Cluster.open(o.dir);
+      await c.down();
+      process.stdout.write(`cluster in ${o.dir} removed\n`);
+    });
+}
+
+function printStatus(s: Awaited<ReturnType<Cluster['status']>>): void {
+  const t = new Table({ head: ['node', 'pid', 'running', 'AMQP', 'management'] });
+  for (const n of s.nodes) t.push([n.name, n.pid ?? '-', n.running ? 'yes' : 'no', n.amqp, n.management]);
+  process.stdout.write(`${t.toString()}\n`);
+  process.stdout.write(`queues: ${s.queues}; running (cluster view): ${s.runningNodes.join(', ') || '-'}\n`);
+  const parts = Object.entries(s.partitions);
+  if (parts.length > 0)
+    process.stdout.write(`partitions: ${parts.map(([k, v]) => `${k} sees ${v.join(',')}`).join('; ')}\n`);
+  if (s.alarms.length > 0) process.stdout.write(`alarms: ${s.alarms.join('; ')}\n`);
+}
