@@ -29,8 +29,13 @@ export interface PeriodicRpc {
   readonly periodS?: number;
   /** Median absolute deviation of the intervals from the period. */
   readonly jitterS?: number;
-  /** Measured: count × 60 / capture seconds, per instance. */
+  /**
+   * Per instance: messages per run × 60 / period when a period was measured, else
+   * count × 60 / capture seconds (a capture holds n runs but only n − 1 periods).
+   */
   readonly perMinute: number;
+  /** count × 60 / capture seconds, per instance. */
+  readonly measuredPerMinute: number;
   /** Replies to these calls per minute (they load the broker too). */
   readonly repliesPerMinute: number;
   readonly bytesMedian: number;
@@ -51,6 +56,8 @@ export interface BackgroundOptions {
   readonly windowMs: number;
   /** Every published message of the capture, to find the calls background replies answer. */
   readonly allMessages?: readonly RpcMessage[];
+  /** Separate captures (files): periods are measured within each only. Default: one. */
+  readonly segments?: readonly { readonly startMs: number; readonly endMs: number }[];
   /** Messages of one periodic run arrive within this many seconds (default 2). */
   readonly burstGapS?: number;
 }
@@ -71,6 +78,8 @@ export function analyseBackground(
   background: readonly RpcMessage[],
   options: BackgroundOptions,
 ): BackgroundService[] {
+  const segments = options.segments ?? [];
+  const segmentOf = (t: number): number => segments.findIndex((g) => t >= g.startMs && t <= g.endMs);
   const windowS = Math.max(options.windowMs / 1000, 1e-3);
   const gap = (options.burstGapS ?? 2) * 1000;
 
@@ -102,7 +111,8 @@ export function analyseBackground(
     let instance = r?.instance;
     if (instance === undefined) {
       const hosts = hostsByService.get(service);
-      instance = hosts !== undefined && hosts.size === 1 ? ([...hosts][0] ?? 'unknown') : 'unknown';
+      // one host of this service in the routing keys: it is that one; else the instance is not named
+      instance = hosts !== undefined && hosts.size === 1 ? ([...hosts][0] ?? 'unnamed') : 'unnamed';
     }
     return { service, instance };
   };
@@ -154,14 +164,19 @@ export function analyseBackground(
     const keys = new Set<string>();
     for (const k of insts.values()) for (const key of k.keys()) keys.add(key);
     const periodic: PeriodicRpc[] = [];
-    let total = 0;
-    for (const k of insts.values()) for (const a of k.values()) total += a.ts.length + a.replies;
+    let perInstance = 0;
     for (const key of keys) {
       const accs = [...insts.values()].map((k) => k.get(key)).filter((a): a is Acc => a !== undefined);
       const first = accs[0];
       if (first === undefined) continue;
       const runs = accs.map((a) => runsOf(a.ts, gap));
-      const intervals = runs.flatMap((r) => r.slice(1).map((t, i) => (t - (r[i] ?? t)) / 1000));
+      // intervals only within one capture: the time between two capture files is not a period
+      const intervals = runs.flatMap((r) =>
+        r.slice(1).flatMap((t, i) => {
+          const prev = r[i] ?? t;
+          return segmentOf(prev) === segmentOf(t) ? [(t - prev) / 1000] : [];
+        }),
+      );
       const periodS = intervals.length > 0 ? median(intervals) : undefined;
       const jitterS = periodS !== undefined ? median(intervals.map((x) => Math.abs(x - periodS))) : undefined;
       const counts = accs.map((a) => a.ts.length);
@@ -170,6 +185,9 @@ export function analyseBackground(
       const count = median(counts);
       const occ = median(runs.map((r) => r.length));
       const replies = median(accs.map((a) => a.replies));
+      const mpo = occ > 0 ? count / occ : 0;
+      const perMinute = periodS !== undefined && periodS > 0 ? (mpo * 60) / periodS : (count * 60) / windowS;
+      perInstance += perMinute + (count > 0 ? (perMinute * replies) / count : 0);
       periodic.push({
         kind: first.kind,
         topic: first.topic,
@@ -181,8 +199,9 @@ export function analyseBackground(
         messagesPerOccurrence: occ > 0 ? round(count / occ, 2) : 0,
         ...(periodS !== undefined ? { periodS: round(periodS, 2) } : {}),
         ...(jitterS !== undefined ? { jitterS: round(jitterS, 3) } : {}),
-        perMinute: round((count * 60) / windowS, 3),
-        repliesPerMinute: round((replies * 60) / windowS, 3),
+        perMinute: round(perMinute, 3),
+        measuredPerMinute: round((count * 60) / windowS, 3),
+        repliesPerMinute: round(count > 0 ? (perMinute * replies) / count : 0, 3),
         bytesMedian: median(accs.flatMap((a) => a.bytes)),
       });
     }
@@ -192,7 +211,7 @@ export function analyseBackground(
       instances: insts.size,
       instanceNames: [...insts.keys()].sort(),
       periodic,
-      perInstancePerMinute: round((total * 60) / windowS / insts.size, 3),
+      perInstancePerMinute: round(perInstance, 3),
     });
   }
   out.sort((a, b) => a.service.localeCompare(b.service));

@@ -80,7 +80,13 @@ export interface SpecScaling {
 export interface Spec {
   readonly generatedBy: string;
   readonly inputs: readonly string[];
-  readonly window: { readonly startMs: number; readonly endMs: number; readonly seconds: number };
+  /** seconds: summed over the captures (their gaps excluded). */
+  readonly window: {
+    readonly startMs: number;
+    readonly endMs: number;
+    readonly seconds: number;
+    readonly captures: number;
+  };
   readonly summary: {
     readonly operations: number;
     readonly operationKinds: number;
@@ -100,6 +106,8 @@ export interface SpecInput {
   readonly calls: readonly RpcCall[];
   readonly startMs: number;
   readonly endMs: number;
+  /** One window per capture file when several were read; rates use their summed length. */
+  readonly segments?: readonly { readonly startMs: number; readonly endMs: number }[];
 }
 
 export interface SpecOptions {
@@ -112,9 +120,13 @@ export function buildSpec(input: SpecInput, options: SpecOptions = {}): Spec {
     input.calls,
     options.resolve ? { resolve: options.resolve } : {},
   );
-  const windowMs = Math.max(0, input.endMs - input.startMs);
+  const windowMs =
+    input.segments !== undefined && input.segments.length > 0
+      ? input.segments.reduce((s, g) => s + Math.max(0, g.endMs - g.startMs), 0)
+      : Math.max(0, input.endMs - input.startMs);
   const background = analyseBackground(grouping.background, {
     windowMs,
+    ...(input.segments !== undefined ? { segments: input.segments } : {}),
     allMessages: publishedMessages(input.messages),
     ...(options.resolve ? { resolve: options.resolve } : {}),
   });
@@ -123,7 +135,12 @@ export function buildSpec(input: SpecInput, options: SpecOptions = {}): Spec {
   return {
     generatedBy: 'rpcscope spec',
     inputs: [...input.inputs],
-    window: { startMs: input.startMs, endMs: input.endMs, seconds: Math.round(windowMs) / 1000 },
+    window: {
+      startMs: input.startMs,
+      endMs: input.endMs,
+      seconds: Math.round(windowMs) / 1000,
+      captures: input.segments?.length ?? 1,
+    },
     summary: {
       operations: grouping.operations.length,
       operationKinds: operations.length,

@@ -1,8 +1,6 @@
 /** The list of commands; each module adds itself here with one line. */
 import type { Command } from '@commander-js/extra-typings';
 import { register as capture } from './capture.ts';
-import { register as exportCmd } from './export.ts';
-import { register as watch } from './watch.ts';
 import { register as cluster } from './cluster.ts';
 import { register as demo } from './demo.ts';
 import { register as exportCmd } from './export.ts';
@@ -12,4 +10,4 @@ import { register as watch } from './watch.ts';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [capture, cluster, report, demo, spec, watch, exportCmd, watch, exportCmd];
+export const commands: Register[] = [capture, cluster, report, demo, spec, watch, exportCmd];

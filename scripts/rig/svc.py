@@ -1,0 +1,53 @@
+#!/usr/bin/python3
+"""Runs one rig service in the foreground: svc.py NAME [ARGS...].
+
+The Debian service packages (nova-api, nova-compute, ...) would pull in debconf, dbconfig and init
+scripts; the library packages (python3-nova, python3-placement) are enough, with these entry
+points. Always run with Debian's /usr/bin/python3.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), 'lib'))
+
+NOVA = {
+    'nova-api': 'nova.cmd.api',
+    'nova-conductor': 'nova.cmd.conductor',
+    'nova-scheduler': 'nova.cmd.scheduler',
+    'nova-compute': 'nova.cmd.compute',
+    'nova-manage': 'nova.cmd.manage',
+}
+
+
+def placement(port):
+    # placement's WSGI app on a threaded wsgiref server (the Debian package would use uwsgi)
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    from placement import wsgi
+
+    class Server(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, fmt, *args):
+            pass
+
+    srv = make_server('127.0.0.1', port, wsgi.init_application(), server_class=Server, handler_class=Quiet)
+    print('placement-api listening on 127.0.0.1:%d' % port, file=sys.stderr, flush=True)
+    srv.serve_forever()
+
+
+def main():
+    name = sys.argv[1]
+    if name == 'placement-api':
+        placement(int(sys.argv[2]))
+        return
+    import importlib
+    mod = importlib.import_module(NOVA[name])
+    sys.argv = [name] + sys.argv[2:]
+    sys.exit(mod.main())
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,62 @@
+/** `rpcscope spec FILE... [--format md|json|html] [-o PATH]`: the RPC specification of every operation. */
+import { writeFile } from 'node:fs/promises';
+import { type Command, Option } from '@commander-js/extra-typings';
+import { buildSpec } from '../analyse/spec.ts';
+import { loadSpecInput } from '../analyse/spec-load.ts';
+import { specResolver } from '../analyse/spec-services.ts';
+import { RpcscopeError } from '../errors.ts';
+import { renderSpecHtml } from '../render/spec-html.ts';
+import { renderSpecMarkdown } from '../render/spec-md.ts';
+
+const FORMATS = ['md', 'json', 'html'] as const;
+type Format = (typeof FORMATS)[number];
+
+function formatFromPath(p: string | undefined): Format | undefined {
+  if (p === undefined) return undefined;
+  if (/\.html?$/i.test(p)) return 'html';
+  if (/\.json$/i.test(p)) return 'json';
+  if (/\.(md|markdown)$/i.test(p)) return 'md';
+  return undefined;
+}
+
+export function register(program: Command): void {
+  program
+    .command('spec')
+    .description(
+      'the RPC specification of every operation in the captures: per operation its messages, counts, sizes and a sequence diagram; per service its background traffic',
+    )
+    .argument('<files...>', 'captures: pcap/pcapng, rabbitmq_tracing JSON log, firehose JSONL')
+    .addOption(
+      new Option('-f, --format <format>', 'output format (default: from -o, else md)').choices(FORMATS),
+    )
+    .option('-o, --output <path>', 'write to this file instead of stdout')
+    .action(async (files, o) => {
+      const format: Format = o.format ?? formatFromPath(o.output) ?? 'md';
+      let last = 0;
+      const loaded = await loadSpecInput(files, {
+        onProgress: (input, done, total) => {
+          const now = Date.now();
+          if (now - last < 1000 && done < total) return;
+          last = now;
+          process.stderr.write(`[spec] ${input}: ${Math.round((100 * done) / Math.max(total, 1))} %\n`);
+        },
+      });
+      if (loaded.messages.length === 0)
+        throw new RpcscopeError('RPCSCOPE_INPUT_FORMAT', 'no AMQP messages found in the input', {
+          context: { input: files.join(', ') },
+        });
+      const spec = buildSpec(loaded, { resolve: specResolver(loaded) });
+      const text =
+        format === 'json'
+          ? `${JSON.stringify(spec, null, 2)}\n`
+          : format === 'html'
+            ? renderSpecHtml(spec)
+            : renderSpecMarkdown(spec);
+      if (o.output !== undefined) {
+        await writeFile(o.output, text);
+        process.stderr.write(
+          `[spec] ${spec.summary.operations} operations (${spec.summary.operationKinds} kinds), ${spec.background.length} services with background traffic → ${o.output}\n`,
+        );
+      } else process.stdout.write(text);
+    });
+}
