@@ -55,7 +55,7 @@ export class AmqpConnection implements FrameHandler {
   /** Basic.Consume waiting for ConsumeOk, per channel (FIFO). */
   private readonly consumeWait = new Map<number, { queue: string; ts: number }[]>();
   /** Queue.Declare with a server-named queue waiting for DeclareOk, per channel. */
-  private readonly declareWait = new Map<number, DecodedMethod[]>();
+  private readonly declareWait = new Map<number, { m: DecodedMethod; named: boolean }[]>();
   /** Queue of the last Basic.Get per channel, for the GetOk that answers it. */
   private readonly getQueue = new Map<number, string>();
   private clientProperties: Record<string, unknown> = {};
@@ -68,6 +68,8 @@ export class AmqpConnection implements FrameHandler {
 
   lost(dir: number): void {
     this.pending[dir]!.clear();
+    // After lost bytes the next content frames may belong to a method we never saw.
+    this.syncedFromStart[dir] = false;
   }
 
   frame(
@@ -157,14 +159,19 @@ export class AmqpConnection implements FrameHandler {
         return;
       case 50:
         if (m.methodId === 10) {
-          if (a.queue === '' && a.nowait !== true) {
+          // DeclareOks answer declarations in order (§2.3.3: one synchronous request at a time
+          // per channel); a server-named queue ("" declared) is reported with the name it got.
+          const named = a.queue !== '';
+          if (named) this.queueDeclare(m, a.queue as string, ts);
+          if (a.nowait !== true) {
             const w = this.declareWait.get(ch);
-            if (w === undefined) this.declareWait.set(ch, [m]);
-            else w.push(m);
-          } else this.queueDeclare(m, a.queue as string, ts);
+            const entry = { m, named };
+            if (w === undefined) this.declareWait.set(ch, [entry]);
+            else w.push(entry);
+          }
         } else if (m.methodId === 11) {
           const d = this.declareWait.get(ch)?.shift();
-          if (d !== undefined) this.queueDeclare(d, a.queue as string, ts);
+          if (d !== undefined && !d.named) this.queueDeclare(d.m, a.queue as string, ts);
         } else if (m.methodId === 20) {
           this.topology({
             type: 'queue-bind',
