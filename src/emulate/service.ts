@@ -65,6 +65,17 @@ interface PendingConfirmReply {
   returned: boolean;
 }
 
+/** "Instance.save" of a nova object RPC (object_action: objinst + objmethod; class actions: objname + objmethod). */
+export function objectOf(inner: Record<string, unknown>): string | undefined {
+  const args = inner.args as Record<string, unknown> | undefined;
+  if (args === undefined || args === null || typeof args !== 'object') return undefined;
+  const m = args.objmethod;
+  if (typeof m !== 'string') return undefined;
+  const inst = args.objinst as Record<string, unknown> | undefined;
+  const name = typeof args.objname === 'string' ? args.objname : inst?.['nova_object.name'];
+  return typeof name === 'string' ? `${name}.${m}` : undefined;
+}
+
 /** Key of per-method stats: "topic.method" or "topic.Object.method". */
 export function methodKey(spec: Pick<RpcSpec, 'topic' | 'method' | 'object'>): string {
   return spec.object === undefined ? `${spec.topic}.${spec.method}` : `${spec.topic}.${spec.object}`;
@@ -250,7 +261,11 @@ export class EmulatedService {
     const replyQ = inner._reply_q;
     if (typeof msgId === 'string' && typeof replyQ === 'string') {
       const method = typeof inner.method === 'string' ? inner.method : '';
-      const serve: Serve = this.plan.spec.methods[method] ?? this.plan.spec.serve;
+      const obj = objectOf(inner);
+      const serve: Serve =
+        (obj !== undefined ? this.plan.spec.methods[obj] : undefined) ??
+        this.plan.spec.methods[method] ??
+        this.plan.spec.serve;
       const delay = sample(serve.delayMs, this.#ctx.rand);
       const failed = serve.errorRate > 0 && this.#ctx.rand() < serve.errorRate;
       const bytes = sample(serve.replyBytes, this.#ctx.rand);
