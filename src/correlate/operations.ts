@@ -100,13 +100,18 @@ export interface GroupOptions {
   readonly resolve?: ServiceResolver;
 }
 
-/** The messages to build steps from: publishes, plus deliveries whose publish is not in the capture. */
+/**
+ * The messages to build steps from: oslo.messaging publishes, plus deliveries whose publish is not
+ * in the capture (kind `other` is left out).
+ */
 export function publishedMessages(messages: readonly RpcMessage[]): RpcMessage[] {
   const seen = new Set<string>();
   for (const m of messages) if (m.wire.event === 'publish') seen.add(messageKey(m));
   const out: RpcMessage[] = [];
   const deliveredOnly = new Set<string>();
   for (const m of messages) {
+    // not oslo.messaging (firehose copies to a capture consumer, foreign clients): not RPC
+    if (m.kind === 'other') continue;
     if (m.wire.event === 'publish') out.push(m);
     else if (m.wire.event === 'deliver') {
       const k = messageKey(m);
