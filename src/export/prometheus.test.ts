@@ -48,10 +48,19 @@ test('client and server oslo.metrics series from a call, its delivery and its re
   const delivered = msg(
     'call',
     'deliver',
-    {},
-    { queue: 'compute.host1', connection: { id: 'd', client: 'a', server: 'b', name: 'nova-compute:5:u' } },
+    { msgId: 'x' },
+    {
+      ts: 1002,
+      queue: 'compute.host1',
+      connection: { id: 'd', client: 'a', server: 'b', name: 'nova-compute:5:u' },
+    },
   );
-  const reply = msg('reply', 'publish', { failure: { class: 'InstanceNotFound', message: 'gone' } });
+  const reply = msg(
+    'reply',
+    'publish',
+    { msgId: 'x', failure: { class: 'InstanceNotFound', message: 'gone' } },
+    { ts: 1292 },
+  );
   m.message(call);
   m.message(delivered);
   m.message(reply);

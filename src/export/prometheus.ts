@@ -99,6 +99,9 @@ export function serviceOf(m: RpcMessage, clientName?: (connectionId: string) => 
   return p !== '' ? p : m.topic || 'unknown';
 }
 
+/** Calls delivered to a server and not yet replied to, kept for the server-side end metrics. */
+const MAX_SERVER_PENDING = 100_000;
+
 class LabelCap {
   private readonly seen = new Map<string, Set<string>>();
   overflow = 0;
@@ -126,6 +129,9 @@ export class WatchMetrics {
   private readonly cap: LabelCap;
   private readonly sources = new Map<string, () => SourceCounters>();
   private readonly skipSources = new Map<string, () => SkipStats>();
+  private readonly serverPending = new Map<string, { labels: Record<ServerLabel, string>; ts: number }>();
+  /** Server-side starts forgotten because too many calls were pending (a reply will not end them). */
+  serverPendingEvicted = 0;
 
   private readonly clientStart: Counter<ClientLabel>;
   private readonly clientEnd: Counter<ClientLabel>;
@@ -446,6 +452,10 @@ export class WatchMetrics {
           break;
         case 'reply':
           if (m.ending === false) this.heartbeats.inc();
+          this.serverReplied(m);
+          // The firehose shows where the broker routed a publish: a mandatory reply routed nowhere
+          // is the NO_ROUTE the publisher gets back as Basic.Return (which only tcpdump sees).
+          if (m.wire.routedQueues !== undefined && m.wire.routedQueues.length === 0) this.replyNoRoute.inc();
           break;
         default:
           break;
@@ -453,8 +463,32 @@ export class WatchMetrics {
       return;
     }
     // deliver: the server starts working on a call, cast or fanout copy.
-    if (m.kind === 'call' || m.kind === 'cast' || m.kind === 'fanout')
-      this.serverStart.inc(this.serverLabels(m));
+    if (m.kind === 'call' || m.kind === 'cast' || m.kind === 'fanout') {
+      const labels = this.serverLabels(m);
+      this.serverStart.inc(labels);
+      if (m.kind === 'call' && m.msgId !== undefined) {
+        // Remembered until the server's reply: the server side ends there whether or not the
+        // caller still waits (a reply after the caller's timeout is still the server's end).
+        if (this.serverPending.size >= MAX_SERVER_PENDING) {
+          const oldest = this.serverPending.keys().next().value;
+          if (oldest !== undefined) this.serverPending.delete(oldest);
+          this.serverPendingEvicted++;
+        }
+        if (!this.serverPending.has(m.msgId)) this.serverPending.set(m.msgId, { labels, ts: m.wire.ts });
+      }
+    }
+  }
+
+  /** A final reply publish: the server invocation of its call ended. */
+  private serverReplied(r: RpcMessage): void {
+    if (r.msgId === undefined || r.ending === false) return;
+    const p = this.serverPending.get(r.msgId);
+    if (p === undefined) return;
+    this.serverPending.delete(r.msgId);
+    this.serverEnd.inc(p.labels);
+    this.serverSeconds.observe(p.labels, Math.max(0, r.wire.ts - p.ts) / 1000);
+    if (r.failure !== undefined)
+      this.serverException.inc({ ...p.labels, exception: this.v('exception', r.failure.class) });
   }
 
   /** Every finished call (answered, failed, returned or given up on). */
@@ -481,14 +515,6 @@ export class WatchMetrics {
     }
     if (c.queueMs !== undefined) this.queueSeconds.observe({ topic, method }, c.queueMs / 1000);
     if (c.serverMs !== undefined) this.serverWorkSeconds.observe({ topic, method }, c.serverMs / 1000);
-    // Server side: the server replied, so the invocation ended there.
-    if (c.delivered !== undefined && c.reply !== undefined) {
-      const sl = this.serverLabels(c.delivered);
-      this.serverEnd.inc(sl);
-      if (c.serverMs !== undefined) this.serverSeconds.observe(sl, c.serverMs / 1000);
-      if (c.reply.failure !== undefined)
-        this.serverException.inc({ ...sl, exception: this.v('exception', c.reply.failure.class) });
-    }
   }
 
   /** Replace the hazard gauges with the current list (absent hazards disappear). */

@@ -32,7 +32,7 @@ export interface SessionOptions {
   readonly live: LiveState;
   readonly store?: EventStore;
   readonly otlp?: OtlpTraces;
-  /** How often pending calls are expired and operations built (ms). */
+  /** How often pending calls are expired (ms); operations are rebuilt every 2 s at most. */
   readonly tickMs?: number;
   /** Group traffic into operations for the dashboard (default true). */
   readonly operations?: boolean;
@@ -54,6 +54,7 @@ export class WatchSession implements CaptureSink {
   private readonly recentCalls: RpcCall[] = [];
   private readonly shownOps = new Set<string>();
   private dirty = false;
+  private lastOpsAt = 0;
   /** Errors thrown by an output (metrics, store, otlp...), by output. */
   readonly outputErrors: Record<string, number> = {};
   messages = 0;
@@ -66,7 +67,7 @@ export class WatchSession implements CaptureSink {
       onMessage: (m) => this.onMessage(m),
       onCall: (c) => this.onCall(c),
     });
-    const tick = setInterval(() => this.tick(), opts.tickMs ?? 1000);
+    const tick = setInterval(() => this.tick(), opts.tickMs ?? 250);
     tick.unref();
     this.timers.push(tick);
     if (opts.store !== undefined) {

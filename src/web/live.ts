@@ -137,6 +137,7 @@ export class LiveState {
     this.bytes += m.bodySize;
     this.byKind[m.kind] = (this.byKind[m.kind] ?? 0) + 1;
     if (m.wire.event === 'return' && m.wire.replyCode === 312) this.noRoute++;
+    if (m.wire.event === 'publish' && m.kind === 'reply' && m.wire.routedQueues?.length === 0) this.noRoute++;
     if (m.wire.event !== 'publish') return;
     // Rates are by arrival time, so a replayed capture shows at its replay speed.
     const s = Math.floor(this.now() / 1000);
