@@ -145,8 +145,11 @@ export class WatchSession implements CaptureSink {
     const now = this.now();
     this.out('pipeline', () => this.pipeline.tick(now));
     this.opts.store?.flush();
-    if (this.opts.operations !== false && this.dirty)
+    // Grouping re-reads the recent window: every 2 s is enough for a dashboard.
+    if (this.opts.operations !== false && this.dirty && Date.now() - this.lastOpsAt >= 2000) {
+      this.lastOpsAt = Date.now();
       this.out('operations', () => this.refreshOperations(now));
+    }
   }
 
   private refreshOperations(now: number): void {

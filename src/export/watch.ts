@@ -139,7 +139,6 @@ export async function startWatch(opts: WatchOptions): Promise<RunningWatch> {
         describe.push(`firehose of vhost ${vhost} on ${redactUrl(amqpUrlForVhost(src.amqpUrl, vhost))}`);
       }
     } else if (src.kind === 'tcpdump') {
-      let run: TcpdumpRun | undefined;
       let events = 0;
       const counting = {
         event: (e: Parameters<WatchSession['event']>[0]) => {
@@ -147,7 +146,7 @@ export async function startWatch(opts: WatchOptions): Promise<RunningWatch> {
           session.event(e);
         },
       };
-      run = startTcpdump({
+      const run: TcpdumpRun = startTcpdump({
         iface: src.iface,
         ...(src.port !== undefined ? { port: src.port } : {}),
         sink: counting,
