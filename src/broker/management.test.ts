@@ -124,3 +124,13 @@ test('a non-JSON 200 answer is an RPCSCOPE_MANAGEMENT_API error', async (t) => {
   await assert.rejects(c.queues('v'), { code: 'RPCSCOPE_MANAGEMENT_API' });
   assert.equal(api.seen[0]?.url, '/api/queues/v');
 });
+
+test('trace files are fetched as text (the API answers 406 to accept: application/json)', async (t) => {
+  const api = await fakeApi((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(req.url === '/api/trace-files/t.log' ? '{"a":1}\n' : '');
+  });
+  t.after(api.close);
+  const c = new ManagementClient({ url: `http://127.0.0.1:${api.port}`, env: {} });
+  assert.equal(await c.traceFile('t.log'), '{"a":1}\n');
+});

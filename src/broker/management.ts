@@ -295,12 +295,13 @@ export class ManagementClient {
   }
 
   async traceFile(name: string): Promise<string> {
-    const res = await this.#request('GET', `/api/trace-files/${enc(name)}`);
+    // Served as text/plain: an `accept: application/json` request gets 406.
+    const res = await this.#request('GET', `/api/trace-files/${enc(name)}`, undefined, '*/*');
     return res.text();
   }
 
   async deleteTraceFile(name: string): Promise<void> {
-    await this.#request('DELETE', `/api/trace-files/${enc(name)}`);
+    await this.#request('DELETE', `/api/trace-files/${enc(name)}`, undefined, '*/*');
   }
 
   /** GET any other path under the API, typed by the caller. */
@@ -322,10 +323,15 @@ export class ManagementClient {
     }
   }
 
-  async #request(method: Method, path: string, body?: unknown): Promise<Response> {
+  async #request(
+    method: Method,
+    path: string,
+    body?: unknown,
+    accept = 'application/json',
+  ): Promise<Response> {
     const url = `${this.baseUrl}${path}`;
     const shown = redactUrl(url);
-    const headers: Record<string, string> = { authorization: this.#auth, accept: 'application/json' };
+    const headers: Record<string, string> = { authorization: this.#auth, accept };
     const init: RequestInit = { method, headers, signal: AbortSignal.timeout(this.#timeoutMs) };
     if (body !== undefined) {
       headers['content-type'] = 'application/json';
