@@ -9,6 +9,7 @@ interface Seen {
   method: string;
   url: string;
   auth: string;
+  accept: string;
   body: string;
 }
 
@@ -21,7 +22,13 @@ async function fakeApi(handler: (req: Seen, res: ServerResponse) => void) {
       body += c.toString();
     });
     req.on('end', () => {
-      const s = { method: req.method ?? '', url: req.url ?? '', auth: req.headers.authorization ?? '', body };
+      const s = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        auth: req.headers.authorization ?? '',
+        accept: req.headers.accept ?? '',
+        body,
+      };
       seen.push(s);
       handler(s, res);
     });
@@ -127,6 +134,11 @@ test('a non-JSON 200 answer is an RPCSCOPE_MANAGEMENT_API error', async (t) => {
 
 test('trace files are fetched as text (the API answers 406 to accept: application/json)', async (t) => {
   const api = await fakeApi((req, res) => {
+    if (req.accept === 'application/json') {
+      res.writeHead(406);
+      res.end();
+      return;
+    }
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(req.url === '/api/trace-files/t.log' ? '{"a":1}\n' : '');
   });
