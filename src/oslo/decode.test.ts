@@ -7,7 +7,7 @@ import { isSecretKey, redactString, redactValue } from './redact.ts';
 
 const enc = new TextEncoder();
 
-function wire(over: Partial<WireMessage> & { body: Uint8Array | string }): WireMessage {
+function wire(over: Omit<Partial<WireMessage>, 'body'> & { body: Uint8Array | string }): WireMessage {
   const body = typeof over.body === 'string' ? enc.encode(over.body) : over.body;
   return {
     seq: 0,
