@@ -203,3 +203,35 @@ test('a wrong password is RPCSCOPE_BROKER_REFUSED and the password is not in the
   );
   assert.equal((await mgmt.vhost(vhost)).tracing, false, 'tracing not left on after a failed open');
 });
+
+test('without a management API, tracing is switched with rabbitmqctl on a local broker', async (t) => {
+  const vhost = await freshVhost(t);
+  // A port nothing listens on: the management API is unreachable.
+  const unreachable = new ManagementClient({
+    url: 'http://127.0.0.1:9',
+    user: 'guest',
+    password: 'guest',
+    timeoutMs: 2000,
+  });
+  const c = collector();
+  const src = await FirehoseSource.open({ amqpUrl: AMQP, vhost, sink: c.sink, management: unreachable });
+  t.after(() => src.close().then(() => {}));
+  assert.deepEqual(
+    {
+      wasOn: src.stats().tracing.wasOn,
+      turnedOn: src.stats().tracing.turnedOn,
+      via: src.stats().tracing.via,
+    },
+    { wasOn: false, turnedOn: true, via: 'rabbitmqctl' },
+  );
+  assert.equal((await mgmt.vhost(vhost)).tracing, true);
+  const conn = await amqp.connect(amqpUrlForVhost(AMQP, vhost));
+  const ch = await conn.createConfirmChannel();
+  ch.publish('amq.direct', 'x', Buffer.from('one'));
+  await ch.waitForConfirms();
+  await conn.close();
+  await until('the publish', () => c.messages.length === 1);
+  const s = await src.close();
+  assert.equal(s.tracing.restored, 'off');
+  assert.equal((await mgmt.vhost(vhost)).tracing, false);
+});
