@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { MAX_ISSUES } from '../amqp/context.ts';
 import { RpcscopeError } from '../errors.ts';
 import type { CaptureSink } from '../records.ts';
 import { DEFAULT_AMQP_PORT, type PcapReadResult, PcapStreamDecoder } from './pcap-stream.ts';
@@ -19,6 +20,8 @@ export interface TcpdumpOptions {
   sink?: CaptureSink;
   /** Stop by itself after this many seconds. */
   durationS?: number;
+  /** Kernel capture buffer in KiB (tcpdump -B; default 65536). */
+  bufferKiB?: number;
   /** tcpdump binary (default: `tcpdump` on PATH). */
   tcpdumpPath?: string;
 }
@@ -36,7 +39,23 @@ export function startTcpdump(opts: TcpdumpOptions): TcpdumpRun {
   const port = opts.port ?? DEFAULT_AMQP_PORT;
   const label = `tcpdump -i ${opts.iface} port ${port}`;
   const bin = opts.tcpdumpPath ?? 'tcpdump';
-  const child = spawn(bin, ['-i', opts.iface, '-s', '0', '-U', '-w', '-', `tcp port ${port}`], {
+  // --immediate-mode: hand each packet over at once; otherwise TPACKET_V3 holds packets in the
+  // kernel ring for up to the 1 s buffer timeout, and SIGINT would lose what is still there.
+  // -B: a 64 MiB ring (default 2 MiB) so bursts of 64 KiB loopback segments are not dropped.
+  const args = [
+    '-i',
+    opts.iface,
+    '-s',
+    '0',
+    '-B',
+    String(opts.bufferKiB ?? 65536),
+    '-U',
+    '--immediate-mode',
+    '-w',
+    '-',
+    `tcp port ${port}`,
+  ];
+  const child = spawn(bin, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const dec =
@@ -60,7 +79,9 @@ export function startTcpdump(opts: TcpdumpOptions): TcpdumpRun {
     if (stderr.length < 65536) stderr += s;
     if (/listening on/.test(stderr)) readyResolve();
   });
+  let lastData = Date.now();
   child.stdout.on('data', (chunk: Buffer) => {
+    lastData = Date.now();
     bytes += chunk.length;
     out?.write(chunk);
     if (dec !== undefined && decodeError === undefined) {
@@ -90,7 +111,7 @@ export function startTcpdump(opts: TcpdumpOptions): TcpdumpRun {
         }
         readyResolve();
         try {
-          resolve(
+          const r: PcapReadResult =
             dec !== undefined
               ? dec.end()
               : {
@@ -99,8 +120,19 @@ export function startTcpdump(opts: TcpdumpOptions): TcpdumpRun {
                   packets: 0,
                   connections: 0,
                   skipped: { bytes: 0, frames: 0, records: 0, issues: [] },
-                },
-          );
+                };
+          // tcpdump's exit statistics: packets the kernel dropped never reached the capture.
+          const dropped = Number(/(\d+) packets? dropped by kernel/.exec(stderr)?.[1] ?? 0);
+          if (dropped > 0) {
+            r.skipped.records += dropped;
+            if (r.skipped.issues.length < MAX_ISSUES)
+              r.skipped.issues.push({
+                input: label,
+                offset: r.bytes,
+                message: `tcpdump: ${dropped} packets dropped by the kernel (raise bufferKiB)`,
+              });
+          }
+          resolve(r);
         } catch (e) {
           reject(e);
         }
@@ -113,8 +145,10 @@ export function startTcpdump(opts: TcpdumpOptions): TcpdumpRun {
   let stopping: Promise<PcapReadResult> | undefined;
   const stop = (): Promise<PcapReadResult> => {
     if (stopping === undefined) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-      stopping = done;
+      stopping = quiet(() => lastData, child.exitCode !== null || child.signalCode !== null).then(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+        return done;
+      });
     }
     return stopping;
   };
@@ -124,6 +158,21 @@ export function startTcpdump(opts: TcpdumpOptions): TcpdumpRun {
     }, opts.durationS * 1000);
   }
   return { ready, done, stop };
+}
+
+/**
+ * Waits until tcpdump has written nothing for QUIET_MS (at most MAX_DRAIN_MS), so packets sent
+ * just before stop() are written before SIGINT ends the capture.
+ */
+const QUIET_MS = 150;
+const MAX_DRAIN_MS = 1500;
+
+async function quiet(last: () => number, exited: boolean): Promise<void> {
+  if (exited) return;
+  const until = Date.now() + MAX_DRAIN_MS;
+  while (Date.now() < until && Date.now() - last() < QUIET_MS) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 function failure(
