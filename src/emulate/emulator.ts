@@ -207,6 +207,19 @@ export function startEmulation(scenarioIn: Scenario, opts: EmulationOptions = {}
     onSent() {
       sent++;
     },
+    onReceived(s, queue, method, uniqueId, duplicate) {
+      if (opts.onEvent === undefined) return;
+      emit({
+        type: 'received',
+        service: s.host,
+        group: s.group,
+        queue,
+        method,
+        ...(uniqueId !== undefined ? { uniqueId } : {}),
+        duplicate,
+        ts: Date.now(),
+      });
+    },
     onConfirm(ok) {
       if (ok) confirmed++;
       else nacked++;

@@ -39,6 +39,14 @@ export interface ServiceContext {
   /** A call finished (ok / remote-error / timeout) with its latency. */
   onCall(service: ServicePlan, key: string, outcome: 'ok' | 'remote-error' | 'timeout', ms: number): void;
   onSent(): void;
+  /** A request (call, cast, fanout) reached this service, emulated or not (interop, chaos). */
+  onReceived(
+    s: ServicePlan,
+    queue: string,
+    method: string,
+    uniqueId: string | undefined,
+    duplicate: boolean,
+  ): void;
   onConfirm(ok: boolean): void;
   onConnected(s: ServicePlan): void;
   onDisconnected(s: ServicePlan, reason: string): void;
@@ -153,7 +161,9 @@ export class EmulatedService {
   async #connect(): Promise<void> {
     const o = this.#ctx.scenario.oslo;
     const conn = await amqp.connect(withHeartbeat(this.plan.url, o.heartbeatTimeoutS), {
-      // kombu opens with AMQPLAIN/PLAIN and these client properties (impl_rabbit.Connection).
+      // py-amqp sets TCP_NODELAY on its socket (amqp/transport.py DEFAULT_SOCKET_SETTINGS).
+      noDelay: true,
+      // kombu opens with these client properties (impl_rabbit.Connection).
       clientProperties: {
         connection_name: `${this.plan.binary}:${process.pid}:${randomUUID()}`,
         capabilities: {
@@ -252,11 +262,16 @@ export class EmulatedService {
       this.#onReply(inner);
       return;
     }
+    const method0 = typeof inner.method === 'string' ? inner.method : '';
+    if (uid !== undefined && this.#recent.includes(uid)) {
+      this.#ctx.onReceived(this.plan, q.name, method0, uid, true);
+      return;
+    }
     if (uid !== undefined) {
-      if (this.#recent.includes(uid)) return;
       this.#recent.push(uid);
       if (this.#recent.length > 16) this.#recent.shift();
     }
+    this.#ctx.onReceived(this.plan, q.name, method0, uid, false);
     const msgId = inner._msg_id;
     const replyQ = inner._reply_q;
     if (typeof msgId === 'string' && typeof replyQ === 'string') {

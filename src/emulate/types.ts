@@ -67,6 +67,18 @@ export type EmulationEvent =
       readonly latencyMs: number;
       readonly ts: number;
     }
+  | {
+      /** A call, cast or fanout delivered to an emulated service (from the emulator or from anyone else). */
+      readonly type: 'received';
+      readonly service: string;
+      readonly group: string;
+      readonly queue: string;
+      readonly method: string;
+      readonly uniqueId?: string;
+      /** oslo's listener would drop it: one of its last 16 `_unique_id`s. */
+      readonly duplicate: boolean;
+      readonly ts: number;
+    }
   | { readonly type: 'sample'; readonly sample: Sample }
   | { readonly type: 'error'; readonly message: string; readonly ts: number };
 
