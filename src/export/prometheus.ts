@@ -453,9 +453,6 @@ export class WatchMetrics {
         case 'reply':
           if (m.ending === false) this.heartbeats.inc();
           this.serverReplied(m);
-          // The firehose shows where the broker routed a publish: a mandatory reply routed nowhere
-          // is the NO_ROUTE the publisher gets back as Basic.Return (which only tcpdump sees).
-          if (m.wire.routedQueues !== undefined && m.wire.routedQueues.length === 0) this.replyNoRoute.inc();
           break;
         default:
           break;
@@ -489,6 +486,11 @@ export class WatchMetrics {
     this.serverSeconds.observe(p.labels, Math.max(0, r.wire.ts - p.ts) / 1000);
     if (r.failure !== undefined)
       this.serverException.inc({ ...p.labels, exception: this.v('exception', r.failure.class) });
+  }
+
+  /** A reply found NO_ROUTE without a Basic.Return on the wire (firehose; see no-route.ts). */
+  replyNotRouted(_m: RpcMessage): void {
+    this.replyNoRoute.inc();
   }
 
   /** Every finished call (answered, failed, returned or given up on). */

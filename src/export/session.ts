@@ -14,6 +14,7 @@ import type { CaptureEvent, CaptureSink, RpcCall, RpcMessage, SkipStats } from '
 import { renderSequenceSvg } from '../render/sequence-svg.ts';
 import type { EventStore } from '../store/duckdb.ts';
 import type { LiveState } from '../web/live.ts';
+import { ReplyRouteTracker } from './no-route.ts';
 import type { OtlpTraces } from './otlp.ts';
 import type { WatchMetrics } from './prometheus.ts';
 
@@ -55,6 +56,9 @@ export class WatchSession implements CaptureSink {
   private readonly shownOps = new Set<string>();
   private dirty = false;
   private lastOpsAt = 0;
+  private readonly replies = new ReplyRouteTracker();
+  /** "vhost/queue" of the last management API poll, and when it was taken. */
+  private queues: { readonly at: number; readonly names: ReadonlySet<string> } | undefined;
   /** Errors thrown by an output (metrics, store, otlp...), by output. */
   readonly outputErrors: Record<string, number> = {};
   messages = 0;
@@ -113,6 +117,7 @@ export class WatchSession implements CaptureSink {
 
   private onMessage(m: RpcMessage): void {
     this.messages++;
+    this.out('no-route', () => this.replies.message(m));
     this.out('metrics', () => this.opts.metrics.message(m));
     this.out('dashboard', () => this.opts.live.message(m));
     const store = this.opts.store;
@@ -135,6 +140,7 @@ export class WatchSession implements CaptureSink {
   }
 
   health(u: HealthUpdate): void {
+    this.queues = { at: u.ts, names: new Set(u.queues.map((q) => q.queue)) };
     this.out('metrics', () => this.opts.metrics.hazards(u.hazards));
     this.out('dashboard', () => this.opts.live.health(u));
   }
@@ -144,6 +150,15 @@ export class WatchSession implements CaptureSink {
     if (this.closed) return;
     const now = this.now();
     this.out('pipeline', () => this.pipeline.tick(now));
+    this.out('no-route', () => {
+      const q = this.queues;
+      for (const m of this.replies.sweep(now, (vhost, queue, at) =>
+        q === undefined || q.at < at ? undefined : q.names.has(`${vhost}/${queue}`),
+      )) {
+        this.opts.metrics.replyNotRouted(m);
+        this.opts.live.replyNotRouted();
+      }
+    });
     this.opts.store?.flush();
     // Grouping re-reads the recent window: every 2 s is enough for a dashboard.
     if (this.opts.operations !== false && this.dirty && Date.now() - this.lastOpsAt >= 2000) {

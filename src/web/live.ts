@@ -137,7 +137,6 @@ export class LiveState {
     this.bytes += m.bodySize;
     this.byKind[m.kind] = (this.byKind[m.kind] ?? 0) + 1;
     if (m.wire.event === 'return' && m.wire.replyCode === 312) this.noRoute++;
-    if (m.wire.event === 'publish' && m.kind === 'reply' && m.wire.routedQueues?.length === 0) this.noRoute++;
     if (m.wire.event !== 'publish') return;
     // Rates are by arrival time, so a replayed capture shows at its replay speed.
     const s = Math.floor(this.now() / 1000);
@@ -157,6 +156,11 @@ export class LiveState {
       this.topicRecent.set(s, t);
     }
     t.set(topic, (t.get(topic) ?? 0) + 1);
+  }
+
+  /** A reply found NO_ROUTE without a Basic.Return on the wire (firehose). */
+  replyNotRouted(): void {
+    this.noRoute++;
   }
 
   call(c: RpcCall): void {
