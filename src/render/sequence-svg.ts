@@ -67,7 +67,7 @@ export function renderSequenceSvg(op: SequenceInput, options: SequenceSvgOptions
     `<marker id="${idp}-filled" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#1d4f9c"/></marker>`,
     `<marker id="${idp}-open" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10" fill="none" stroke="#1b7a3a" stroke-width="1.5"/></marker>`,
     `<marker id="${idp}-reply" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10" fill="none" stroke="#555" stroke-width="1.5"/></marker>`,
-    `<marker id="${idp}-fanout" viewBox="0 0 16 10" refX="16" refY="5" markerWidth="12" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L8,5 L0,10 M8,0 L16,5 L8,10" fill="none" stroke="#b35900" stroke-width="1.5"/></marker>`,
+    `<marker id="${idp}-fanout" viewBox="0 0 16 10" refX="16" refY="5" markerWidth="7" markerHeight="4.5" orient="auto-start-reverse"><path d="M0,0 L8,5 L0,10 M8,0 L16,5 L8,10" fill="none" stroke="#b35900" stroke-width="1.8"/></marker>`,
     `<marker id="${idp}-note" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="6" markerHeight="6"><circle cx="5" cy="5" r="4" fill="#8a8a8a"/></marker>`,
     `</defs>`,
   );
@@ -95,7 +95,9 @@ export function renderSequenceSvg(op: SequenceInput, options: SequenceSvgOptions
     const x1 = xOf(s.from);
     const x2 = xOf(s.to);
     const label =
+      (s.kind === 'fanout' ? 'fanout ' : '') +
       stepLabel(s) +
+      (s.kind === 'notification' && s.topic === 'versioned_notifications' ? ' (versioned)' : '') +
       (s.kind === 'call' && s.latencyMs !== undefined ? ` (${Math.round(s.latencyMs)} ms)` : '');
     const full = `${s.kind} ${s.topic}${s.server !== undefined ? `.${s.server}` : ''} ${label} · ${s.bodySize} B${s.requestId !== undefined ? ` · ${s.requestId}` : ''}${s.fromInferred ? ' · sender from nova code' : ''}`;
     const style = styleOf(s.kind, idp);
@@ -152,7 +154,7 @@ function styleOf(kind: string, idp: string): string {
     case 'cast':
       return `stroke="#1b7a3a" stroke-width="1.4" marker-end="url(#${idp}-open)"`;
     case 'fanout':
-      return `stroke="#b35900" stroke-width="2.6" marker-end="url(#${idp}-fanout)"`;
+      return `stroke="#b35900" stroke-width="2.2" marker-end="url(#${idp}-fanout)"`;
     case 'notification':
       return `stroke="#8a8a8a" stroke-width="1.2" stroke-dasharray="1.5,3" marker-end="url(#${idp}-note)"`;
     default:

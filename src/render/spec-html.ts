@@ -14,7 +14,7 @@ body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Helvetica,Arial,sans-seri
 h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
 h3{font-size:16px;margin-top:24px}code{background:#f3f4f6;padding:0 3px;border-radius:3px;font-size:12.5px}
 table{border-collapse:collapse;margin:8px 0 16px;font-size:12.5px}th,td{border:1px solid #d8dde4;padding:3px 7px;text-align:left;vertical-align:top}
-th{background:#f2f5f9}td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f2f5f9}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .diagram{overflow-x:auto;border:1px solid #e2e6ec;border-radius:6px;padding:6px;background:#fff;margin:8px 0 20px}
 .note{background:#fff8e6;border-left:3px solid #e0a100;padding:6px 10px;margin:8px 0}
 .muted{color:#666}.k-call{color:#1d4f9c}.k-cast{color:#1b7a3a}.k-fanout{color:#b35900}.k-notification{color:#777}.k-reply{color:#555}

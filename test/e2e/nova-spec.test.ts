@@ -160,3 +160,21 @@ test('live rig: one boot vs three — counts grow per server except the scheduli
   assert.ok(compute !== undefined);
   assert.ok(compute.periodic.some((p) => p.object === 'Service.save'));
 });
+
+test('live rig: the pcap of the 3-server create gives the same operation as the tracing log', async (t) => {
+  if (LIVE === undefined || !existsSync(`${LIVE}/spec-boot-3-pcap.json`)) {
+    t.skip('needs RPCSCOPE_NOVA_CAPTURES with spec-boot-3-pcap.json (scripts/ci-nova.sh)');
+    return;
+  }
+  const fromPcap = JSON.parse(readFileSync(`${LIVE}/spec-boot-3-pcap.json`, 'utf8')) as Spec;
+  const call = apiCalls('boot-3')[0];
+  assert.ok(call !== undefined);
+  const rows = (o: SpecOperation) =>
+    o.rpc
+      .map((r) => `${r.kind} ${r.topic} ${r.method ?? r.eventType} ${r.object ?? ''} ${r.count.median}`)
+      .sort();
+  const a = opFor(fromPcap, call.request_id);
+  const b = opFor(await spec(), call.request_id);
+  assert.deepEqual(rows(a), rows(b));
+  assert.equal(a.messages.median, b.messages.median);
+});
