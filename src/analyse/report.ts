@@ -82,6 +82,8 @@ export interface Report {
     /** Replies whose call is not in the capture; deliveries of calls published before it. */
     orphanReplies: number;
     orphanDeliveries: number;
+    /** Replies published after their call expired (the caller had given up). */
+    lateReplies: number;
   };
   connections: ConnectionLine[];
   skipped: { bytes: number; frames: number; records: number; issues: string[] };
@@ -318,6 +320,7 @@ export function buildReport(l: Loaded): Report {
       slowest,
       orphanReplies: l.callStats.orphanReplies,
       orphanDeliveries: l.callStats.orphanDeliveries,
+      lateReplies: l.callStats.lateReplies,
     },
     connections,
     skipped: {

@@ -162,3 +162,25 @@ test('decodeRpc output is what the pipeline keeps', () => {
   const { messages } = run([m]);
   assert.deepEqual(messages[0], decodeRpc(m));
 });
+
+test('a reply after the call expired does not answer it: unanswered (expired), counted as late', () => {
+  const { calls, stats } = run([
+    call(0, 'a', 'publish', '1000'),
+    call(1, 'a', 'deliver'),
+    reply(2000, 'a'),
+    reply(2001, 'a', 'deliver'),
+  ]);
+  assert.equal(calls[0]?.outcome, 'unanswered');
+  assert.equal(calls[0]?.unansweredReason, 'expired');
+  assert.equal(calls[0]?.latencyMs, undefined);
+  assert.equal(stats.lateReplies, 1);
+  assert.equal(stats.orphanReplies, 0);
+  const got: RpcCall[] = [];
+  const p = new Pipeline({ keep: false, onCall: (c) => got.push(c) });
+  p.event({ type: 'message', message: call(0, 'b', 'publish', '1000') });
+  p.tick(1000);
+  p.event({ type: 'message', message: reply(2000, 'b') });
+  assert.equal(got[0]?.unansweredReason, 'expired');
+  assert.equal(p.callStats.lateReplies, 1);
+  assert.equal(p.callStats.orphanReplies, 0);
+});

@@ -32,6 +32,12 @@ export interface CallStats {
   duplicateReplies: number;
   /** Calls given up because `maxPending` was reached. */
   evicted: number;
+  /**
+   * Final replies published after the call's expiration: the caller had already raised
+   * MessagingTimeout (amqpdriver.py ReplyWaiter drops them: "No calling threads waiting for
+   * msg_id"), so the call is unanswered (expired), not answered late.
+   */
+  lateReplies: number;
 }
 
 interface Pending {
@@ -51,7 +57,10 @@ export class CallCorrelator {
     duplicateCalls: 0,
     duplicateReplies: 0,
     evicted: 0,
+    lateReplies: 0,
   };
+  /** Recently expired calls (bounded), so their late replies are told apart from orphans. */
+  readonly #expired = new Set<string>();
   readonly #pending = new Map<string, Pending>();
   readonly #opts: CallCorrelatorOptions;
   readonly #emit: (c: RpcCall) => void;
@@ -107,11 +116,18 @@ export class CallCorrelator {
         return;
       }
       if (p === undefined) {
-        this.stats.orphanReplies++;
+        if (this.#expired.delete(id)) this.stats.lateReplies++;
+        else this.stats.orphanReplies++;
         return;
       }
       if (p.reply !== undefined) {
         this.stats.duplicateReplies++;
+        return;
+      }
+      const exp = p.call.expirationMs;
+      if (exp !== undefined && m.wire.ts > p.call.wire.ts + exp) {
+        this.stats.lateReplies++;
+        this.#finalize(id, p, m.wire.ts);
         return;
       }
       p.reply = m;
@@ -147,7 +163,14 @@ export class CallCorrelator {
         if (nowMs - p.reply.wire.ts >= grace) this.#finalize(id, p, nowMs);
       } else {
         const limit = p.call.expirationMs ?? noExp;
-        if (nowMs >= p.call.wire.ts + limit) this.#finalize(id, p, nowMs);
+        if (nowMs >= p.call.wire.ts + limit) {
+          this.#finalize(id, p, nowMs);
+          this.#expired.add(id);
+          if (this.#expired.size > 10_000) {
+            const oldest = this.#expired.values().next().value;
+            if (oldest !== undefined) this.#expired.delete(oldest);
+          }
+        }
       }
     }
   }
