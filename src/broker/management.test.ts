@@ -98,7 +98,7 @@ test('HTTP errors carry code, status and a redacted URL, never the password', as
     assert.equal(e.status, 404);
     assert.ok(isNotFound(e));
     assert.match(e.message, /HTTP 404: Not Found/);
-    assert.match(e.message, /\/api\/vhosts\/nope/);
+    assert.match(e.where(), /^http:\/\/127\.0\.0\.1:\d+\/api\/vhosts\/nope: GET: HTTP 404/);
     assert.doesNotMatch(e.message, /hunter2/);
     assert.doesNotMatch(e.where(), /hunter2/);
     return true;

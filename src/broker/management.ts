@@ -315,7 +315,7 @@ export class ManagementClient {
     try {
       return (await res.json()) as T;
     } catch (cause) {
-      throw new ManagementApiError(`${method} ${url}: response is not JSON`, {
+      throw new ManagementApiError(`${method}: response is not JSON`, {
         status: res.status,
         url,
         cause,
@@ -345,7 +345,7 @@ export class ManagementClient {
         cause instanceof Error && cause.cause instanceof Error ? cause.cause.message : String(cause);
       throw new RpcscopeError(
         'RPCSCOPE_BROKER_UNREACHABLE',
-        `${method} ${shown}: management API unreachable (${why}); is the rabbitmq_management plugin enabled and the URL right?`,
+        `${method}: management API unreachable (${why}); is the rabbitmq_management plugin enabled and the URL right?`,
         { cause, context: { input: shown } },
       );
     }
@@ -364,7 +364,7 @@ export class ManagementClient {
           : res.status === 404
             ? ' (not found)'
             : '';
-      throw new ManagementApiError(`${method} ${redactUrl(url)}: HTTP ${res.status}${detail}${hint}`, {
+      throw new ManagementApiError(`${method}: HTTP ${res.status}${detail}${hint}`, {
         status: res.status,
         url: redactUrl(url),
       });

@@ -244,7 +244,7 @@ export class FirehoseSource {
       const refused = /ACCESS_REFUSED|403|NOT_ALLOWED|530/.test(why);
       throw new RpcscopeError(
         refused ? 'RPCSCOPE_BROKER_REFUSED' : 'RPCSCOPE_BROKER_UNREACHABLE',
-        `cannot connect to ${shown}: ${redactUrl(why)}${refused ? ' (check user, password and vhost permissions)' : ''}`,
+        `cannot connect: ${redactUrl(why)}${refused ? ' (check user, password and vhost permissions)' : ''}`,
         { cause, context: { input: shown } },
       );
     }
@@ -303,7 +303,7 @@ export class FirehoseSource {
         await conn.close().catch(() => {});
       }
       if (e instanceof RpcscopeError) throw e;
-      throw new RpcscopeError('RPCSCOPE_BROKER_REFUSED', `firehose setup on ${shown} failed: ${String(e)}`, {
+      throw new RpcscopeError('RPCSCOPE_BROKER_REFUSED', `firehose setup failed: ${String(e)}`, {
         cause: e,
         context: { input: shown },
       });

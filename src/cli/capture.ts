@@ -144,6 +144,8 @@ async function captureTcpdump(o: {
     sink: counter,
     ...(o.port !== undefined ? { port: o.port } : {}),
   });
+  // `done` rejects too when tcpdump cannot start; `ready` reports that, so do not leave it unhandled.
+  run.done.catch(() => undefined);
   await run.ready;
   process.stderr.write(
     `[capture] tcpdump -i ${o.tcpdump} tcp port ${o.port ?? 5672} → ${o.out}; Ctrl-C to stop\n`,
