@@ -346,22 +346,26 @@ export class EmulatedService {
       }
     };
     const ex = msg.exchange;
-    if (ex === '' || this.#declaredExchanges.has(ex)) {
+    // notify_send → _publish_and_creates_default_queue: once per (exchange, key) and connection,
+    // a queue named like the routing key, bound to it (so notifications wait for a consumer).
+    const notifyQueue = msg.kind === 'notification' ? `${ex}\u0000${msg.routingKey}` : undefined;
+    const needExchange = ex !== '' && !this.#declaredExchanges.has(ex);
+    const needQueue = notifyQueue !== undefined && !this.#declaredExchanges.has(notifyQueue);
+    if (!needExchange && !needQueue) {
       send();
       return;
     }
     this.#declaredExchanges.add(ex);
+    if (notifyQueue !== undefined) this.#declaredExchanges.add(notifyQueue);
     const type = msg.kind === 'fanout' ? 'fanout' : 'topic';
     const durable = msg.kind === 'fanout' ? false : this.#qopts.durableQueues || this.#qopts.quorumQueues;
     const autoDelete = msg.kind === 'fanout' ? true : this.#qopts.autoDelete;
-    const declare = ch.assertExchange(ex, type, { durable, autoDelete });
-    const then =
-      msg.kind === 'notification'
-        ? // notify_send → _publish_and_creates_default_queue: a queue named like the routing key.
-          declare
-            .then(() => ch.assertQueue(msg.routingKey, { durable, autoDelete }))
-            .then(() => ch.bindQueue(msg.routingKey, ex, msg.routingKey))
-        : declare;
+    const declare = needExchange ? ch.assertExchange(ex, type, { durable, autoDelete }) : Promise.resolve();
+    const then = needQueue
+      ? declare
+          .then(() => ch.assertQueue(msg.routingKey, { durable, autoDelete }))
+          .then(() => ch.bindQueue(msg.routingKey, ex, msg.routingKey))
+      : declare;
     then.then(send, () => this.#confirmed(msg, method, false));
   }
 
