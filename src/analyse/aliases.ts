@@ -24,7 +24,9 @@ const BUILD = { topic: 'compute', method: 'build_and_run_instance' } as const;
 const builtin: AliasEntry[] = [
   // nova-api → nova-conductor (conductor/rpcapi.py ComputeTaskAPI)
   { topic: 'conductor', method: 'schedule_and_build_instances', alias: 'server create', perServer: BUILD },
-  { topic: 'conductor', method: 'build_instances', alias: 'server create (cells v1 path)', perServer: BUILD },
+  // nova-compute asks conductor to build again elsewhere after a failed build (compute/manager.py
+  // _do_build_and_run_instance → compute_task_api.build_instances): a reschedule
+  { topic: 'conductor', method: 'build_instances', alias: 'server create (reschedule)', perServer: BUILD },
   { topic: 'conductor', method: 'migrate_server', alias: 'server resize / migrate' },
   { topic: 'conductor', method: 'live_migrate_instance', alias: 'server live-migrate' },
   { topic: 'conductor', method: 'rebuild_instance', alias: 'server rebuild / evacuate' },
@@ -81,6 +83,7 @@ const builtin: AliasEntry[] = [
  */
 const senderByTopicMethod: Record<string, string> = {
   'scheduler.select_destinations': 'nova-conductor',
+  'conductor.build_instances': 'nova-compute',
   'compute.build_and_run_instance': 'nova-conductor',
   'compute.prep_resize': 'nova-conductor',
   'compute.prep_snapshot_based_resize_at_dest': 'nova-conductor',
