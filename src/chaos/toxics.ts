@@ -9,7 +9,7 @@ export type Direction = 'upstream' | 'downstream';
 
 export type Toxic =
   /** Adds latency ± jitter (uniform) to every chunk; order is kept. */
-  | { readonly type: 'latency'; readonly latencyMs: number; readonly jitterMs?: number }
+  | { readonly type: 'latency'; readonly latencyMs: number; readonly jitterMs?: number | undefined }
   /** Limits the rate to `rateKBps` kilobytes per second. */
   | { readonly type: 'bandwidth'; readonly rateKBps: number }
   /**
@@ -23,8 +23,8 @@ export type Toxic =
   | {
       readonly type: 'slicer';
       readonly avgSize: number;
-      readonly sizeVariation?: number;
-      readonly delayUs?: number;
+      readonly sizeVariation?: number | undefined;
+      readonly delayUs?: number | undefined;
     }
   /** Closes the connection once `bytes` have passed in this direction. */
   | { readonly type: 'limit_data'; readonly bytes: number };

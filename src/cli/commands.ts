@@ -1,6 +1,7 @@
 /** The list of commands; each module adds itself here with one line. */
 import type { Command } from '@commander-js/extra-typings';
 import { register as capture } from './capture.ts';
+import { register as chaos } from './chaos.ts';
 import { register as cluster } from './cluster.ts';
 import { register as demo } from './demo.ts';
 import { register as emulate } from './emulate.ts';
@@ -12,4 +13,4 @@ import { register as watch } from './watch.ts';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [capture, cluster, report, demo, spec, watch, exportCmd, model, emulate];
+export const commands: Register[] = [capture, chaos, cluster, report, demo, spec, watch, exportCmd, model, emulate];

@@ -1,0 +1,238 @@
+/**
+ * The fault timeline: the `chaos:` section of a scenario YAML (validated with zod beside the
+ * emulator's schema) or `--fault` flags such as 'at=20s kill node=2 restart=40s'. Times are
+ * seconds from the start of the steady state. Pure: text in, typed faults out.
+ */
+import { z } from 'zod';
+import { RpcscopeError } from '../errors.ts';
+
+/** "20s", "500ms", "2m", "1.5" (seconds) → seconds. */
+export function parseDuration(v: string | number, what = 'duration'): number {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
+  if (m === null)
+    throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `${what}: "${v}" is not a duration (20s, 500ms, 2m)`);
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : n;
+}
+
+const Dur = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
+  try {
+    return parseDuration(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+const ToxicSpec = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('latency'),
+      latencyMs: z.number().nonnegative(),
+      jitterMs: z.number().nonnegative().optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal('bandwidth'), rateKBps: z.number().positive() }).strict(),
+  z.object({ type: z.literal('timeout'), timeoutMs: z.number().nonnegative().default(0) }).strict(),
+  z.object({ type: z.literal('reset_peer'), timeoutMs: z.number().nonnegative().default(0) }).strict(),
+  z
+    .object({
+      type: z.literal('slicer'),
+      avgSize: z.number().int().positive(),
+      sizeVariation: z.number().int().nonnegative().optional(),
+      delayUs: z.number().nonnegative().optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal('limit_data'), bytes: z.number().int().positive() }).strict(),
+]);
+
+const base = {
+  /** Seconds after the steady state begins. */
+  at: Dur,
+  /** How long the fault lasts (then it is undone: node restarted, partition healed, toxic removed). */
+  for: Dur.optional(),
+};
+
+export const Fault = z.discriminatedUnion('action', [
+  /** kill -9 of the node's Erlang VM; restarted after `for`. */
+  z.object({ ...base, action: z.literal('kill'), node: z.number().int().positive() }).strict(),
+  /** Graceful `rabbitmqctl shutdown`; started again after `for`. */
+  z.object({ ...base, action: z.literal('stop'), node: z.number().int().positive() }).strict(),
+  /** vm_memory_high_watermark lowered to `watermark` (publishers blocked), restored after `for`. */
+  z
+    .object({
+      ...base,
+      action: z.literal('memory-alarm'),
+      node: z.number().int().positive(),
+      watermark: z.number().positive().max(1).default(0.000001),
+      restore: z.number().positive().max(1).default(0.4),
+    })
+    .strict(),
+  /** Cut the cluster network into groups of node indexes, e.g. [[1], [2, 3]]; healed after `for`. */
+  z
+    .object({
+      ...base,
+      action: z.literal('partition'),
+      groups: z.array(z.array(z.number().int().positive()).min(1)).min(2),
+    })
+    .strict(),
+  /** A Toxiproxy toxic on the connections of one service group (or all: "*"). */
+  z
+    .object({
+      ...base,
+      action: z.literal('toxic'),
+      group: z.string().default('*'),
+      direction: z.enum(['upstream', 'downstream', 'both']).default('both'),
+      toxic: ToxicSpec,
+    })
+    .strict(),
+  /** The group's servers stop taking messages: its connections are blackholed (a hung process). */
+  z.object({ ...base, action: z.literal('consumer-stall'), group: z.string() }).strict(),
+  /** The group's servers answer slower: deliveries to it are delayed by delayMs (e.g. above the RPC timeout). */
+  z
+    .object({
+      ...base,
+      action: z.literal('consumer-slow'),
+      group: z.string(),
+      delayMs: z.number().positive(),
+    })
+    .strict(),
+]);
+export type Fault = z.infer<typeof Fault>;
+export type FaultAction = Fault['action'];
+
+export const ChaosSection = z
+  .object({
+    /** Steady-state duration in seconds (traffic flows, faults happen). */
+    duration: Dur.default(120),
+    /** After traffic stops: wait for in-flight messages (≥ the RPC timeout) before counting. */
+    drain: Dur.optional(),
+    cluster: z
+      .object({
+        nodes: z.number().int().min(1).max(9).default(3),
+        queues: z.enum(['classic', 'mirrored', 'quorum']).default('classic'),
+        netTicktime: z.number().int().positive().default(60),
+      })
+      .strict()
+      .optional(),
+    /** Node each service group connects to first (kombu tries the transport_url hosts in order). */
+    connect: z.record(z.string(), z.number().int().positive()).default({}),
+    faults: z.array(Fault).default([]),
+  })
+  .strict();
+export type ChaosSection = z.infer<typeof ChaosSection>;
+
+const ACTIONS = [
+  'kill',
+  'stop',
+  'memory-alarm',
+  'partition',
+  'toxic',
+  'consumer-stall',
+  'consumer-slow',
+] as const;
+
+/**
+ * One `--fault` flag: a bare action word and key=value pairs, e.g.
+ *   'at=20s kill node=2 restart=40s'            (restart: absolute time; or for=20s)
+ *   'at=30s partition groups=1|2,3 for=30s'
+ *   'at=10s toxic group=nova-compute direction=downstream type=latency latency=500ms jitter=100ms for=20s'
+ *   'at=10s consumer-slow group=nova-compute delay=70s for=30s'
+ */
+export function parseFaultFlag(text: string): Fault {
+  const kv = new Map<string, string>();
+  let action: string | undefined;
+  for (const tok of text.trim().split(/\s+/)) {
+    const i = tok.indexOf('=');
+    if (i < 0) {
+      if (action !== undefined) throw bad(text, `two actions: ${action} and ${tok}`);
+      action = tok;
+    } else kv.set(tok.slice(0, i), tok.slice(i + 1));
+  }
+  if (action === undefined || !(ACTIONS as readonly string[]).includes(action))
+    throw bad(text, `action must be one of ${ACTIONS.join(', ')}`);
+  const at = kv.get('at');
+  if (at === undefined) throw bad(text, 'at=<time> is required');
+  const atS = parseDuration(at, 'at');
+  const until = kv.get('restart') ?? kv.get('until') ?? kv.get('heal');
+  const forS = kv.has('for')
+    ? parseDuration(kv.get('for')!, 'for')
+    : until !== undefined
+      ? parseDuration(until) - atS
+      : undefined;
+  if (forS !== undefined && forS < 0) throw bad(text, 'the end is before the start');
+  const ms = (k: string) => (kv.has(k) ? parseDuration(kv.get(k)!, k) * 1000 : undefined);
+  const num = (k: string) => (kv.has(k) ? Number(kv.get(k)) : undefined);
+  const raw: Record<string, unknown> = { action, at: atS, ...(forS !== undefined ? { for: forS } : {}) };
+  if (kv.has('node')) raw.node = num('node');
+  if (kv.has('group')) raw.group = kv.get('group');
+  if (action === 'partition')
+    raw.groups = (kv.get('groups') ?? '').split('|').map((g) => g.split(',').map((n) => Number(n)));
+  if (action === 'memory-alarm' && kv.has('watermark')) raw.watermark = num('watermark');
+  if (action === 'consumer-slow') raw.delayMs = ms('delay');
+  if (action === 'toxic') {
+    raw.direction = kv.get('direction') ?? 'both';
+    const type = kv.get('type') ?? 'latency';
+    const t: Record<string, unknown> = {
+      type: type === 'blackhole' ? 'timeout' : type === 'reset' ? 'reset_peer' : type,
+    };
+    if (kv.has('latency')) t.latencyMs = ms('latency');
+    if (kv.has('jitter')) t.jitterMs = ms('jitter');
+    if (kv.has('rate')) t.rateKBps = num('rate');
+    if (kv.has('timeout')) t.timeoutMs = ms('timeout');
+    if (kv.has('size')) t.avgSize = num('size');
+    if (kv.has('variation')) t.sizeVariation = num('variation');
+    if (kv.has('delay')) t.delayUs = (ms('delay') ?? 0) * 1000;
+    if (kv.has('bytes')) t.bytes = num('bytes');
+    raw.toxic = t;
+  }
+  const r = Fault.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw bad(text, `${i.path.join('.') || action}: ${i.message}`);
+  }
+  return r.data;
+}
+
+function bad(text: string, msg: string): RpcscopeError {
+  return new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `--fault '${text}': ${msg}`);
+}
+
+/** Checks faults against the cluster: node indexes exist; returns them sorted by time. */
+export function checkFaults(faults: readonly Fault[], nodes: number, groups: readonly string[]): Fault[] {
+  for (const f of faults) {
+    const ns = 'node' in f ? [f.node] : f.action === 'partition' ? f.groups.flat() : [];
+    for (const n of ns)
+      if (n > nodes)
+        throw new RpcscopeError(
+          'RPCSCOPE_BAD_ARGUMENT',
+          `${f.action} at ${f.at}s names node ${n}; the cluster has ${nodes}`,
+        );
+    if ('group' in f && f.group !== '*' && !groups.includes(f.group))
+      throw new RpcscopeError(
+        'RPCSCOPE_BAD_ARGUMENT',
+        `${f.action} at ${f.at}s names service group "${f.group}" (groups: ${groups.join(', ')})`,
+      );
+  }
+  return [...faults].sort((a, b) => a.at - b.at);
+}
+
+/** "kill node 1", "partition 1|2,3", "toxic latency 500±100ms on nova-compute/downstream". */
+export function describeFault(f: Fault): string {
+  switch (f.action) {
+    case 'kill':
+    case 'stop':
+      return `${f.action} node ${f.node}`;
+    case 'memory-alarm':
+      return `memory alarm node ${f.node}`;
+    case 'partition':
+      return `partition ${f.groups.map((g) => g.join(',')).join('|')}`;
+    case 'toxic':
+      return `toxic ${f.toxic.type} on ${f.group}/${f.direction}`;
+    case 'consumer-stall':
+      return `consumer stall ${f.group}`;
+    case 'consumer-slow':
+      return `consumer slow ${f.group} +${f.delayMs}ms`;
+  }
+}

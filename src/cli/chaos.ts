@@ -1,0 +1,172 @@
+/** `rpcscope chaos <scenario.yaml>`: an emulation with faults on a timeline, every message accounted for. */
+
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { type Command, Option } from '@commander-js/extra-typings';
+import Table from 'cli-table3';
+import { Cluster, type QueueMode } from '../broker/cluster.ts';
+import { haTable } from '../chaos/ha.ts';
+import { parseChaosScenario } from '../chaos/load.ts';
+import { type ChaosResult, runChaos } from '../chaos/run.ts';
+import { describeFault, type Fault, parseDuration, parseFaultFlag } from '../chaos/timeline.ts';
+import { RpcscopeError } from '../errors.ts';
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+export function register(program: Command): void {
+  program
+    .command('chaos')
+    .description(
+      'run a scenario with faults on a timeline on a local RabbitMQ cluster; account for every message',
+    )
+    .argument('<scenario>', 'scenario YAML (emulate format, optional chaos: section)')
+    .option(
+      '--fault <spec>',
+      "fault, e.g. 'at=20s kill node=2 restart=40s' (repeatable; replaces the YAML faults)",
+      collect,
+      [] as string[],
+    )
+    .option(
+      '--cluster <dir>',
+      'use the cluster started by `rpcscope cluster up --dir DIR` (default: start one, remove it after)',
+    )
+    .addOption(
+      new Option('--queues <mode>', 'queue mode (all = classic, mirrored, quorum in turn)').choices([
+        'classic',
+        'mirrored',
+        'quorum',
+        'all',
+      ] as const),
+    )
+    .option('--ha', 'the HA failover experiment: --queues all and a table beside the RabbitMQ 3.5 figures')
+    .option('--duration <d>', 'measured traffic time (e.g. 90s)')
+    .option('--drain <d>', 'time after the window for in-flight messages (default RPC timeout + 5 s)')
+    .option('--out <dir>', 'where JSON and HTML reports go', 'chaos-out')
+    .option('--net-ticktime <s>', 'net_ticktime of a cluster started here', (v) => Number(v), 60)
+    .option('--seed <n>', 'PRNG seed', (v) => Number(v), 1)
+    .option('--json', 'print the results as JSON')
+    .action(async (file, o) => {
+      const text = await readFile(file, 'utf8').catch((e: unknown) => {
+        throw new RpcscopeError('RPCSCOPE_INPUT_NOT_FOUND', `cannot read ${file}`, {
+          cause: e,
+          context: { input: file },
+        });
+      });
+      const { scenario, chaos: section } = parseChaosScenario(text, file);
+      const faults: Fault[] = o.fault.length > 0 ? o.fault.map(parseFaultFlag) : section.faults;
+      const chaos = {
+        ...section,
+        faults,
+        ...(o.duration !== undefined ? { duration: parseDuration(o.duration, '--duration') } : {}),
+        ...(o.drain !== undefined ? { drain: parseDuration(o.drain, '--drain') } : {}),
+      };
+      const modes: QueueMode[] =
+        o.ha || o.queues === 'all'
+          ? ['classic', 'mirrored', 'quorum']
+          : [o.queues ?? section.cluster?.queues ?? scenario.oslo.queues.type];
+      const log = (l: string) => process.stderr.write(`[chaos] ${l}\n`);
+      let cluster: Cluster;
+      let own = false;
+      if (o.cluster !== undefined && existsSync(path.join(o.cluster, 'cluster.json'))) {
+        cluster = await Cluster.open(o.cluster);
+      } else {
+        const dir = o.cluster ?? (await mkdtemp(path.join(os.tmpdir(), 'rpcscope-chaos-')));
+        log(`starting a ${section.cluster?.nodes ?? 3}-node cluster in ${dir}`);
+        cluster = await Cluster.up({
+          dir,
+          nodes: section.cluster?.nodes ?? 3,
+          queues: modes[0]!,
+          amqpBasePort: 0,
+          mgmtBasePort: 0,
+          netTicktime: section.cluster?.netTicktime ?? o.netTicktime,
+          // the reaper removes the cluster even if this process is killed
+          ownerPid: process.pid,
+          progress: (l) => log(`cluster ${l}`),
+        });
+        own = true;
+      }
+      const onSignal = () => {
+        log('interrupted: removing the cluster');
+        void (own ? cluster.down() : Promise.resolve()).finally(() => process.exit(130));
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const results: ChaosResult[] = [];
+      try {
+        for (const q of modes) {
+          log(
+            `run: ${q} queues; faults: ${chaos.faults.map((f) => `${describeFault(f)} at ${f.at}s${f.for !== undefined ? ` for ${f.for}s` : ''}`).join('; ') || 'none'}`,
+          );
+          const r = await runChaos({
+            cluster,
+            scenario,
+            chaos,
+            queues: q,
+            outDir: o.out,
+            seed: o.seed,
+            progress: log,
+          });
+          results.push(r);
+          if (!o.json) printResult(r, o.out);
+        }
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        if (own) {
+          log('removing the cluster');
+          await cluster.down();
+        }
+      }
+      if (o.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+      else if (modes.length > 1 || o.ha) process.stdout.write(`\n${haTable(results)}\n`);
+      if (results.some((r) => !r.ledger.closes)) process.exitCode = 1;
+    });
+}
+
+function printResult(r: ChaosResult, out: string): void {
+  process.stdout.write(
+    `\n== ${r.scenario}, ${r.queues} queues: ${r.durationS}s measured + ${r.drainS}s drain, ${r.reconnects} reconnects\n`,
+  );
+  for (const f of r.faults)
+    process.stdout.write(
+      `fault ${f.description}: applied t=${f.appliedS?.toFixed(1) ?? '-'}s, undone t=${f.undoneS?.toFixed(1) ?? '-'}s, RPC back to pre-fault level after ${f.recoveryS === undefined ? '(not within the run)' : `${f.recoveryS.toFixed(0)} s`}${f.error ? `, error: ${f.error}` : ''}\n`,
+    );
+  const t = new Table({
+    head: [
+      'kind',
+      'group',
+      'sent',
+      'confirmed',
+      'delivered',
+      'dup',
+      'expired',
+      'lost',
+      '(unconfirmed)',
+      'timed out',
+      'remote err',
+    ],
+  });
+  for (const x of [...r.ledger.rows, r.ledger.total])
+    t.push([
+      x.group === '*' ? 'total' : x.kind,
+      x.group === '*' ? '' : x.group,
+      x.sent,
+      x.confirmed,
+      x.delivered,
+      x.duplicated,
+      x.expired,
+      x.lost,
+      x.unconfirmed,
+      x.timedOut,
+      x.remoteErrors,
+    ]);
+  process.stdout.write(`${t.toString()}\n`);
+  const b = r.broker;
+  process.stdout.write(
+    `accounting ${r.ledger.closes ? 'closes' : 'DOES NOT CLOSE'}: sent = delivered + expired + lost in every row; ${r.ledger.outsideWindow} messages sent during the drain not classified\n` +
+      `broker counters: publish ${b.publish ?? '-'}, confirm ${b.confirm ?? '-'}, deliver ${b.deliver ?? '-'}, redeliver ${b.redeliver ?? '-'}, left ${b.messagesLeft ?? '-'}; emulator: ${r.emulator.published} published, ${r.emulator.confirmed} confirmed, ${r.emulator.deliveries} deliveries\n` +
+      `report: ${path.join(out, `chaos-${r.queues}.html`)}\n`,
+  );
+}
