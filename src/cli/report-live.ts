@@ -29,7 +29,7 @@ export async function reportLive(
     const n = pipeline.messages.length;
     if (n !== published) process.stderr.write(`report --live ${iface}: ${n} messages so far\n`);
     published = n;
-  }, 5000);
+  }, 2000);
   progress.unref();
   try {
     await run.ready;
