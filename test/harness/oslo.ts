@@ -63,6 +63,8 @@ export interface ReportJson {
     failed: number;
     failures: { class: string; count: number }[];
     latencyMs: { p50: number; p90: number; p99: number; max: number };
+    unansweredCalls?: { topic: string; server?: string; method?: string; reason?: string }[];
+    lateReplies?: number;
   };
   skipped: { bytes: number; frames: number; records: number };
 }
@@ -218,4 +220,10 @@ export function assertCallsMatch(r: ReportJson, m: Manifest): void {
       failures: m.calls.failures,
     },
   );
+  // Which call went unanswered, and why: the caller's timeout (the AMQP expiration) passed.
+  assert.deepEqual(
+    (r.calls.unansweredCalls ?? []).map((c) => [c.topic, c.server, c.method, c.reason]),
+    m.calls.timedOut.map((c) => [m.topic, m.server, c.method, 'expired']),
+  );
+  assert.equal(r.calls.lateReplies, m.replies.late, 'late replies (after the caller gave up)');
 }
