@@ -170,9 +170,9 @@ function render(s: LiveSnapshot): void {
   ops.replaceChildren(
     ...(s.operations.length === 0
       ? [el('p', 'no operation seen yet', 'empty')]
-      : s.operations.map((o) => {
+      : s.operations.map((o, i) => {
           const d = el('details');
-          d.open = true;
+          d.open = i === 0;
           d.append(el('summary', `${o.name} · ${o.rpcs} RPCs · ${fmtMs(o.durationMs)} · ${o.requestId}`));
           const fig = el('div', undefined, 'seq');
           const svg = new DOMParser().parseFromString(o.svg, 'image/svg+xml').documentElement;
