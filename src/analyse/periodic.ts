@@ -39,6 +39,14 @@ export interface PeriodicRpc {
   /** Replies to these calls per minute (they load the broker too). */
   readonly repliesPerMinute: number;
   readonly bytesMedian: number;
+  /** Of `count`, how many fell inside operation windows. */
+  readonly duringOperations: number;
+  /**
+   * Seen mostly while operations ran: triggered by them though carrying a periodic task's context
+   * (nova-object RPC on an object loaded by a periodic task, e.g. ComputeNode.save during a boot).
+   * No period; left out of perInstancePerMinute.
+   */
+  readonly duringOperationsOnly?: boolean;
 }
 
 export interface BackgroundService {
@@ -46,7 +54,7 @@ export interface BackgroundService {
   readonly instances: number;
   readonly instanceNames: readonly string[];
   readonly periodic: readonly PeriodicRpc[];
-  /** All messages one instance causes per minute, replies to its calls included. */
+  /** All messages one instance causes per minute on its own, replies to its calls included (duringOperationsOnly RPCs left out). */
   readonly perInstancePerMinute: number;
 }
 
@@ -58,6 +66,8 @@ export interface BackgroundOptions {
   readonly allMessages?: readonly RpcMessage[];
   /** Separate captures (files): periods are measured within each only. Default: one. */
   readonly segments?: readonly { readonly startMs: number; readonly endMs: number }[];
+  /** Time windows of the operations found; background seen only inside them is flagged. */
+  readonly operationWindows?: readonly { readonly startMs: number; readonly endMs: number }[];
   /** Messages of one periodic run arrive within this many seconds (default 2). */
   readonly burstGapS?: number;
 }
@@ -70,6 +80,8 @@ interface Acc {
   eventType?: string;
   ts: number[];
   replies: number;
+  /** Messages inside operation windows: not counted as periodic. */
+  during: number;
   bytes: number[];
 }
 
@@ -81,6 +93,8 @@ export function analyseBackground(
   const segments = options.segments ?? [];
   const segmentOf = (t: number): number => segments.findIndex((g) => t >= g.startMs && t <= g.endMs);
   const windowS = Math.max(options.windowMs / 1000, 1e-3);
+  const opWindows = options.operationWindows ?? [];
+  const inOperation = (t: number): boolean => opWindows.some((w) => t >= w.startMs && t <= w.endMs);
   const gap = (options.burstGapS ?? 2) * 1000;
 
   // hosts in routing keys (`compute.<host>`) name the instances of a per-host service
@@ -140,6 +154,7 @@ export function analyseBackground(
         kind: m.kind,
         topic: m.topic,
         ts: [],
+        during: 0,
         replies: 0,
         bytes: [],
         ...(m.method !== undefined ? { method: m.method } : {}),
@@ -148,8 +163,9 @@ export function analyseBackground(
       };
       keys.set(key, acc);
     }
-    acc.ts.push(m.wire.ts);
     acc.bytes.push(m.bodySize);
+    if (inOperation(m.wire.ts)) acc.during++;
+    acc.ts.push(m.wire.ts);
     if (m.kind === 'call' && m.msgId !== undefined) replyOwner.set(m.msgId, { ...who, key });
   }
   for (const m of background) {
@@ -177,7 +193,15 @@ export function analyseBackground(
           return segmentOf(prev) === segmentOf(t) ? [(t - prev) / 1000] : [];
         }),
       );
-      const periodS = intervals.length > 0 ? median(intervals) : undefined;
+      // only ever seen while operations ran (the resource tracker's ComputeNode.save during a
+      // boot): caused by those operations though it carries a periodic context; no period, and not
+      // part of the idle per-instance rate
+      // mostly seen while operations ran: triggered by them (a heartbeat keeps its pace whether
+      // operations run or not, so it stays periodic)
+      const total = accs.reduce((n, a) => n + a.ts.length, 0);
+      const inside = accs.reduce((n, a) => n + a.during, 0);
+      const triggered = opWindows.length > 0 && inside * 2 > total;
+      const periodS = intervals.length > 0 && !triggered ? median(intervals) : undefined;
       const jitterS = periodS !== undefined ? median(intervals.map((x) => Math.abs(x - periodS))) : undefined;
       const counts = accs.map((a) => a.ts.length);
       // instances without this RPC count as 0 in the median
@@ -187,7 +211,7 @@ export function analyseBackground(
       const replies = median(accs.map((a) => a.replies));
       const mpo = occ > 0 ? count / occ : 0;
       const perMinute = periodS !== undefined && periodS > 0 ? (mpo * 60) / periodS : (count * 60) / windowS;
-      perInstance += perMinute + (count > 0 ? (perMinute * replies) / count : 0);
+      if (!triggered) perInstance += perMinute + (count > 0 ? (perMinute * replies) / count : 0);
       periodic.push({
         kind: first.kind,
         topic: first.topic,
@@ -203,6 +227,8 @@ export function analyseBackground(
         measuredPerMinute: round((count * 60) / windowS, 3),
         repliesPerMinute: round(count > 0 ? (perMinute * replies) / count : 0, 3),
         bytesMedian: median(accs.flatMap((a) => a.bytes)),
+        duringOperations: median(accs.map((a) => a.during)),
+        ...(triggered ? { duringOperationsOnly: true } : {}),
       });
     }
     periodic.sort((a, b) => b.perMinute - a.perMinute || (a.method ?? '').localeCompare(b.method ?? ''));

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Operation, OperationStep } from '../correlate/operations.ts';
-import { runsOf } from './periodic.ts';
+import type { RpcMessage } from '../records.ts';
+import { analyseBackground, runsOf } from './periodic.ts';
 import { aggregateOperations, scalingOf } from './spec.ts';
 
 function op(id: string, servers: number, startMs: number, extraSaves: number): Operation {
@@ -110,4 +111,54 @@ test('scaling: build per server, scheduling once per request', () => {
 test('periodic runs: messages closer than the gap are one run', () => {
   assert.deepEqual(runsOf([0, 500, 10_000, 10_100, 30_000], 2000), [0, 10_000, 30_000]);
   assert.deepEqual(runsOf([], 2000), []);
+});
+
+test('background: heartbeat period and rate; RPCs mostly inside operations are flagged, not periodic', () => {
+  let seq = 0;
+  const m = (ts: number, object: string): RpcMessage => ({
+    wire: {
+      seq: seq++,
+      ts,
+      source: 'tracing',
+      event: 'publish',
+      exchange: 'nova',
+      routingKey: 'conductor',
+      properties: {},
+      bodySize: 1800,
+    },
+    kind: 'call',
+    envelope: '2.0',
+    exchange: 'nova',
+    topic: 'conductor',
+    method: 'object_action',
+    object,
+    context: {},
+    bodySize: 1800,
+    msgId: `m${seq}`,
+  });
+  const bg = [0, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000].map((t) =>
+    m(t + (t % 20_000 === 0 ? 30 : 0), 'Service.save'),
+  );
+  bg.push(
+    m(21_000, 'ComputeNode.save'),
+    m(23_000, 'ComputeNode.save'),
+    m(55_000, 'ComputeNode.save'),
+    m(24_000, 'ComputeNode.save'),
+  );
+  const [svc] = analyseBackground(bg, {
+    windowMs: 60_000,
+    operationWindows: [{ startMs: 20_500, endMs: 25_000 }],
+  });
+  assert.equal(svc?.service, 'nova-compute');
+  const hb = svc?.periodic.find((p) => p.object === 'Service.save');
+  assert.equal(hb?.periodS, 10);
+  assert.equal(hb?.jitterS, 0.03);
+  assert.equal(hb?.perMinute, 6);
+  assert.equal(hb?.duringOperations, 0);
+  const cn = svc?.periodic.find((p) => p.object === 'ComputeNode.save');
+  assert.equal(cn?.duringOperationsOnly, true);
+  assert.equal(cn?.duringOperations, 3);
+  assert.equal(cn?.periodS, undefined);
+  // only the heartbeat counts toward the instance's own rate (no replies in this input)
+  assert.equal(svc?.perInstancePerMinute, 6);
 });

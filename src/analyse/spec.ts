@@ -128,6 +128,7 @@ export function buildSpec(input: SpecInput, options: SpecOptions = {}): Spec {
     windowMs,
     ...(input.segments !== undefined ? { segments: input.segments } : {}),
     allMessages: publishedMessages(input.messages),
+    operationWindows: grouping.operations.map((o) => ({ startMs: o.startMs, endMs: o.endMs })),
     ...(options.resolve ? { resolve: options.resolve } : {}),
   });
   const operations = aggregateOperations(grouping.operations);

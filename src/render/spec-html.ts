@@ -76,7 +76,7 @@ export function renderSpecHtml(spec: Spec): string {
   }
   H.push('<h2 id="background">Background traffic</h2>');
   H.push(
-    '<p>Messages not caused by a user request: periodic tasks and service heartbeats, per service type and instance. Rates are measured over the capture window; a period needs at least two runs in the window.</p>',
+    '<p>Messages not caused by a user request: periodic tasks and service heartbeats, per service type and instance. Rates are measured over the capture window; a period needs at least two runs in one capture. “during ops” counts the messages that fell inside operations; RPCs seen mostly there (“triggered by operations”) carry a periodic task’s context but are caused by the operations: no period, and left out of the per-instance rate.</p>',
   );
   for (const b of spec.background) H.push(backgroundHtml(b));
   H.push('</body></html>');
@@ -121,11 +121,11 @@ function backgroundHtml(b: BackgroundService): string {
     `<h3>${esc(b.service)} <span class="muted">(${b.instances} instance${b.instances === 1 ? '' : 's'}: ${esc(b.instanceNames.join(', '))})</span> — ${b.perInstancePerMinute.toFixed(1)} messages/minute per instance</h3>`,
   );
   H.push(
-    '<table class="background"><thead><tr><th>kind</th><th>topic</th><th>method / object</th><th>per minute</th><th>replies / min</th><th>period</th><th>jitter</th><th>runs</th><th>msgs / run</th><th>bytes</th></tr></thead><tbody>',
+    '<table class="background"><thead><tr><th>kind</th><th>topic</th><th>method / object</th><th>per minute</th><th>replies / min</th><th>period</th><th>jitter</th><th>runs</th><th>msgs / run</th><th>bytes</th><th>during ops</th></tr></thead><tbody>',
   );
   for (const p of b.periodic)
     H.push(
-      `<tr><td class="k-${p.kind}">${p.kind}</td><td>${esc(p.topic)}</td><td>${esc(stepLabel(p))}</td><td class="n">${p.perMinute.toFixed(2)}</td><td class="n">${p.repliesPerMinute.toFixed(2)}</td><td class="n">${p.periodS !== undefined ? `${p.periodS.toFixed(1)} s` : '–'}</td><td class="n">${p.jitterS !== undefined ? `${p.jitterS.toFixed(2)} s` : '–'}</td><td class="n">${p.occurrences}</td><td class="n">${p.messagesPerOccurrence}</td><td class="n">${p.bytesMedian}</td></tr>`,
+      `<tr><td class="k-${p.kind}">${p.kind}</td><td>${esc(p.topic)}</td><td>${esc(stepLabel(p))}</td><td class="n">${p.perMinute.toFixed(2)}</td><td class="n">${p.repliesPerMinute.toFixed(2)}</td><td class="n">${p.periodS !== undefined ? `${p.periodS.toFixed(1)} s` : p.duringOperationsOnly === true ? 'triggered by operations' : '–'}</td><td class="n">${p.jitterS !== undefined ? `${p.jitterS.toFixed(2)} s` : '–'}</td><td class="n">${p.occurrences}</td><td class="n">${p.messagesPerOccurrence}</td><td class="n">${p.bytesMedian}</td><td class="n">${p.duringOperations}</td></tr>`,
     );
   H.push('</tbody></table>');
   return H.join('\n');

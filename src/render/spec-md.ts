@@ -79,7 +79,7 @@ export function renderSpecMarkdown(spec: Spec): string {
   }
   L.push('## Background traffic', '');
   L.push(
-    'Messages not caused by a user request: periodic tasks and service heartbeats, per service type and instance (instances: hosts in routing keys / connection names). Rates are measured over the capture window; a period needs at least two runs in the window.',
+    'Messages not caused by a user request: periodic tasks and service heartbeats, per service type and instance (instances: hosts in routing keys / connection names). Rates are measured over the capture window; a period needs at least two runs in one capture. “during ops” counts the messages that fell inside operations; RPCs seen mostly there (“triggered by operations”) carry a periodic task’s context but are caused by the operations: no period, and left out of the per-instance rate.',
     '',
   );
   for (const b of spec.background) L.push(...backgroundSection(b));
@@ -181,12 +181,12 @@ function backgroundSection(b: BackgroundService): string[] {
     '',
   );
   L.push(
-    '| kind | topic | method / object | per minute | replies / min | period | jitter | runs | msgs / run | bytes |',
+    '| kind | topic | method / object | per minute | replies / min | period | jitter | runs | msgs / run | bytes | during ops |',
   );
-  L.push('|---|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  L.push('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const p of b.periodic)
     L.push(
-      `| ${p.kind} | ${p.topic} | ${cell(stepLabel(p))} | ${p.perMinute.toFixed(2)} | ${p.repliesPerMinute.toFixed(2)} | ${p.periodS !== undefined ? `${p.periodS.toFixed(1)} s` : '–'} | ${p.jitterS !== undefined ? `${p.jitterS.toFixed(2)} s` : '–'} | ${p.occurrences} | ${p.messagesPerOccurrence} | ${p.bytesMedian} |`,
+      `| ${p.kind} | ${p.topic} | ${cell(stepLabel(p))} | ${p.perMinute.toFixed(2)} | ${p.repliesPerMinute.toFixed(2)} | ${p.periodS !== undefined ? `${p.periodS.toFixed(1)} s` : p.duringOperationsOnly === true ? 'triggered by operations' : '–'} | ${p.jitterS !== undefined ? `${p.jitterS.toFixed(2)} s` : '–'} | ${p.occurrences} | ${p.messagesPerOccurrence} | ${p.bytesMedian} | ${p.duringOperations} |`,
     );
   L.push('');
   return L;
