@@ -1,0 +1,274 @@
+/**
+ * `npm run bench emulate`: how many emulated nova-computes one emulator process holds on this
+ * machine, with the broker on the same machine. Each compute has its own AMQP connection, its
+ * three queues (compute, compute.<host>, compute_fanout_<id>) plus its reply queue, calls
+ * Service.save every 10 s and runs the 60 s update_available_resource burst; one emulated
+ * conductor (same process) answers. Steps up the count (RPCSCOPE_BENCH_COMPUTES, default
+ * "2000,5000,8000") until a step fails: a service that cannot connect, a call timeout, or p99
+ * above 5 s. Prints heap and RSS per emulated compute, the emulator's CPU share, and the RSS of
+ * one real python oslo.messaging RPC server as a ratio.
+ *
+ * Broker: RPCSCOPE_BENCH_AMQP (+ RPCSCOPE_BENCH_MGMT) if set; otherwise a dedicated RabbitMQ node
+ * started here on free ports with `ulimit -n 20000` (the shared node's limit is 1,024 fds = 832
+ * sockets, and thousands of connections would disturb other users of it), stopped at the end.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { ManagementClient } from '../src/broker/management.ts';
+import { runEmulation } from '../src/emulate/emulator.ts';
+import { parseScenario } from '../src/emulate/scenario.ts';
+import { quantile } from '../src/emulate/stats.ts';
+import type { EmulationResult } from '../src/emulate/types.ts';
+
+const STEPS = (process.env.RPCSCOPE_BENCH_COMPUTES ?? '2000,5000,8000').split(',').map(Number);
+const STEADY_S = Number(process.env.RPCSCOPE_BENCH_STEADY_S ?? 70);
+const log = (s: string) => process.stderr.write(`[bench emulate] ${s}\n`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+interface Broker {
+  amqp: string;
+  mgmt: string;
+  beamPid?: number;
+  stop(): Promise<void>;
+}
+
+async function dedicatedBroker(): Promise<Broker> {
+  const [amqpPort, mgmtPort, distPort] = [await freePort(), await freePort(), await freePort()];
+  const dir = `/tmp/rpcscope-bench-rabbit-${process.pid}`;
+  const node = `rpcscope-bench-${process.pid}@localhost`;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(`${dir}/mnesia`, { recursive: true });
+  mkdirSync(`${dir}/log`, { recursive: true });
+  writeFileSync(
+    `${dir}/rabbitmq.conf`,
+    `listeners.tcp.default = 127.0.0.1:${amqpPort}\nmanagement.tcp.port = ${mgmtPort}\nmanagement.tcp.ip = 127.0.0.1\nloopback_users = none\n`,
+  );
+  writeFileSync(`${dir}/enabled_plugins`, '[rabbitmq_management].\n');
+  execFileSync('chown', ['-R', 'rabbitmq:rabbitmq', dir]);
+  // setpriv, not su: su goes through PAM and resets the fd limit to 1,024.
+  const proc: ChildProcess = spawn(
+    'bash',
+    [
+      '-c',
+      'ulimit -n 20000 && exec setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups /usr/lib/rabbitmq/bin/rabbitmq-server',
+    ],
+    {
+      env: {
+        ...process.env,
+        HOME: '/var/lib/rabbitmq',
+        RABBITMQ_NODENAME: node,
+        RABBITMQ_DIST_PORT: String(distPort),
+        RABBITMQ_CONFIG_FILE: `${dir}/rabbitmq.conf`,
+        RABBITMQ_ENABLED_PLUGINS_FILE: `${dir}/enabled_plugins`,
+        RABBITMQ_MNESIA_BASE: `${dir}/mnesia`,
+        RABBITMQ_LOG_BASE: `${dir}/log`,
+        RABBITMQ_FEATURE_FLAGS_FILE: `${dir}/feature_flags`,
+        RABBITMQ_PLUGINS_EXPAND_DIR: `${dir}/plugins-expand`,
+        RABBITMQ_PID_FILE: `${dir}/pid`,
+      },
+      stdio: 'ignore',
+    },
+  );
+  const mgmt = `http://guest:guest@127.0.0.1:${mgmtPort}`;
+  const client = new ManagementClient({ url: mgmt, timeoutMs: 2000 });
+  for (let i = 0; i < 120; i++) {
+    try {
+      await client.overview();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  let beamPid: number | undefined;
+  try {
+    beamPid = Number(readFileSync(`${dir}/pid`, 'utf8').trim());
+  } catch {
+    // pid file not written: broker CPU is then not reported
+  }
+  return {
+    amqp: `amqp://guest:guest@127.0.0.1:${amqpPort}`,
+    mgmt,
+    ...(beamPid !== undefined ? { beamPid } : {}),
+    async stop() {
+      try {
+        execFileSync('rabbitmqctl', ['-n', node, 'stop'], { stdio: 'ignore', timeout: 60_000 });
+      } catch {
+        proc.kill('SIGTERM');
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** CPU seconds (user+system) of a process from /proc. */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+function rssOf(pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m === null ? undefined : Number(m[1]) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+async function pythonServerRss(rabbitUrl: string): Promise<number | undefined> {
+  const harness = fileURLToPath(new URL('../test/harness/interop_oslo.py', import.meta.url));
+  const p = spawn(
+    '/usr/bin/python3',
+    [harness, 'server', '--url', rabbitUrl, '--topic', 'conductor', '--server', 'py-1', '--seconds', '20'],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
+  await new Promise<void>((resolve) => {
+    createInterface({ input: p.stdout! }).on('line', (l) => {
+      if (l.includes('"ready"')) resolve();
+    });
+    p.on('exit', () => resolve());
+  });
+  await new Promise((r) => setTimeout(r, 2000));
+  const rss = p.pid === undefined ? undefined : rssOf(p.pid);
+  p.kill('SIGTERM');
+  return rss;
+}
+
+const scenarioText = (url: string) => `version: 1
+name: bench-computes
+broker: { url: "${url}" }
+oslo: { controlExchange: nova }
+services:
+  - name: nova-compute
+    count: 1
+    scalable: true
+    host: "compute-{i:5}"
+    topics: [compute]
+    periodic:
+      - { kind: call, topic: conductor, method: object_action, object: Service.save, version: "3.0", periodS: 10, jitter: 0.05, bytes: 1830 }
+      # update_available_resource, every 60 s (measured in test/fixtures/nova-zed idle)
+      - { kind: call, topic: conductor, method: object_class_action_versions, object: InstanceList.get_by_host, periodS: 60, bytes: 2306 }
+      - { kind: call, topic: conductor, method: object_class_action_versions, object: ComputeNodeList.get_all_by_host, periodS: 60, bytes: 1470 }
+      - { kind: call, topic: conductor, method: object_class_action_versions, object: InstanceList.get_by_host_and_node, periodS: 60, bytes: 2401 }
+      - { kind: call, topic: conductor, method: object_class_action_versions, object: MigrationList.get_in_progress_and_error, periodS: 60, bytes: 1391 }
+      - { kind: call, topic: conductor, method: object_class_action_versions, object: Service.get_by_compute_host, periodS: 60, bytes: 1439 }
+  - name: nova-conductor
+    topics: [conductor]
+    serve: { delayMs: 2, replyBytes: 700 }
+`;
+
+const gc = (globalThis as { gc?: () => void }).gc;
+const mib = (b: number) => (b / 1048576).toFixed(1);
+
+async function main(): Promise<void> {
+  const external = process.env.RPCSCOPE_BENCH_AMQP;
+  const broker: Broker =
+    external !== undefined
+      ? {
+          amqp: external,
+          mgmt: process.env.RPCSCOPE_BENCH_MGMT ?? 'http://guest:guest@127.0.0.1:15672',
+          async stop() {},
+        }
+      : await dedicatedBroker();
+  const mgmt = new ManagementClient({ url: broker.mgmt, timeoutMs: 10_000 });
+  const vhost = `rpcscope-bench-emulate-${randomUUID().slice(0, 8)}`;
+  const rows: string[] = [];
+  let held:
+    | { n: number; r: EmulationResult; heapPer: number; rssPer: number; brokerCpu?: number }
+    | undefined;
+  try {
+    let nodes = await mgmt.nodes();
+    for (let i = 0; i < 20 && nodes[0]?.sockets_total === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 1000)); // node stats come a few seconds after boot
+      nodes = await mgmt.nodes();
+    }
+    log(
+      `broker ${external ?? 'dedicated node'}: sockets limit ${nodes[0]?.sockets_total ?? '?'}, fds ${nodes[0]?.fd_total ?? '?'}`,
+    );
+    await mgmt.putVhost(vhost);
+    await mgmt.setPermissions(vhost, 'guest');
+    const url = `${broker.amqp}/${vhost}`;
+    const scenario = parseScenario(scenarioText(url), 'bench');
+    for (const n of STEPS) {
+      gc?.();
+      const base = process.memoryUsage();
+      let steadyHeap = 0;
+      let steadyRss = 0;
+      const b0 = broker.beamPid === undefined ? undefined : cpuSeconds(broker.beamPid);
+      const t0 = performance.now();
+      log(`${n} computes: ramp-up at 200 connections/s, ${STEADY_S} s steady`);
+      const r = await runEmulation(scenario, {
+        computes: n,
+        durationS: STEADY_S,
+        managementUrl: broker.mgmt,
+        sampleIntervalS: 10,
+        onEvent: (e) => {
+          if (e.type === 'sample' && e.sample.phase === 'steady') {
+            gc?.();
+            const m = process.memoryUsage();
+            steadyHeap = Math.max(steadyHeap, m.heapUsed);
+            steadyRss = Math.max(steadyRss, m.rss);
+            log(
+              `  t=${e.sample.t.toFixed(0)}s up=${e.sample.servicesUp} sent/s=${e.sample.sentPerS.toFixed(0)} p99=${e.sample.p99Ms?.toFixed(0) ?? '-'}ms rss=${mib(m.rss)}MiB cpu=${(e.sample.emulator.cpu * 100).toFixed(0)}%`,
+            );
+          }
+        },
+      });
+      const b1 = broker.beamPid === undefined ? undefined : cpuSeconds(broker.beamPid);
+      const wall = (performance.now() - t0) / 1000;
+      const brokerCpu = b0 !== undefined && b1 !== undefined ? (b1 - b0) / wall : undefined;
+      const computes = r.services.byGroup['nova-compute']?.connected ?? 0;
+      const all = Object.values(r.methods);
+      const calls = all.reduce((a, m) => a + m.calls, 0);
+      const timeouts = all.reduce((a, m) => a + m.timeouts, 0);
+      const p99 = all.map((m) => quantile(m.latency, 0.99) ?? 0).reduce((a, b) => Math.max(a, b), 0);
+      const heapPer = (steadyHeap - base.heapUsed) / Math.max(1, r.services.connected);
+      const rssPer = (steadyRss - base.rss) / Math.max(1, r.services.connected);
+      const ok = r.services.failed === 0 && timeouts === 0 && p99 < 5000 && r.stoppedBy === 'duration';
+      rows.push(
+        `${String(n).padStart(6)} | ${String(computes).padStart(9)} | ${r.rampUpS.toFixed(0).padStart(6)} s | ${String(calls).padStart(7)} | ${String(timeouts).padStart(8)} | ${p99.toFixed(0).padStart(7)} | ${(heapPer / 1024).toFixed(1).padStart(9)} | ${(rssPer / 1024).toFixed(1).padStart(8)} | ${(r.emulator.meanCpu * 100).toFixed(0).padStart(5)} % | ${brokerCpu === undefined ? '    -' : `${(brokerCpu * 100).toFixed(0).padStart(5)} %`} | ${ok ? 'held' : `BROKE (${r.services.failed} not connected, ${r.errors[0] ?? ''})`}`,
+      );
+      if (!ok) break;
+      held = { n, r, heapPer, rssPer, ...(brokerCpu !== undefined ? { brokerCpu } : {}) };
+    }
+    const pyRss = await pythonServerRss(url.replace(/^amqp:/, 'rabbit:'));
+    process.stdout.write(
+      `computes | connected | ramp-up | calls   | timeouts | p99 ms  | heap KiB/svc | RSS KiB/svc | emulator CPU | broker CPU | verdict\n${rows.join('\n')}\n`,
+    );
+    if (held !== undefined) {
+      process.stdout.write(
+        `largest count held: ${held.n} emulated nova-computes in one process (own connection each, 4 queues each, Service.save 10 s, update_available_resource 60 s)\n` +
+          `per emulated service: heap ${(held.heapPer / 1024).toFixed(1)} KiB, RSS ${(held.rssPer / 1024).toFixed(1)} KiB (target ≤ 100 KiB)\n` +
+          `emulator CPU: ${(held.r.emulator.meanCpu * 100).toFixed(0)} % of one core at steady state${held.brokerCpu !== undefined ? `; broker ${(held.brokerCpu * 100).toFixed(0)} % of one core over the step` : ''}\n`,
+      );
+      if (pyRss !== undefined)
+        process.stdout.write(
+          `one real python oslo.messaging RPC server: RSS ${mib(pyRss)} MiB = ${(pyRss / Math.max(1, held.rssPer)).toFixed(0)}× one emulated service\n`,
+        );
+    }
+  } finally {
+    await mgmt.deleteVhost(vhost).catch(() => {});
+    await broker.stop();
+  }
+}
+
+await main();
