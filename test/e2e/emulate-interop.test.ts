@@ -72,9 +72,11 @@ function python(args: string[]): Py {
       if (found !== undefined) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
         waiters.push({ pred, resolve });
-        exited.then(() =>
-          setTimeout(() => reject(new Error(`python exited; stderr: ${stderr.slice(-2000)}`)), 200),
-        );
+        exited
+          .then(() => {
+            setTimeout(() => reject(new Error(`python exited; stderr: ${stderr.slice(-2000)}`)), 200);
+          })
+          .catch(reject);
       });
     },
   };
