@@ -201,15 +201,16 @@ export function buildReport(l: Loaded): Report {
     const key = rowKey(m);
     const r = rows.get(key);
     if (r === undefined) {
+      // key order as in the JSON example: kind, exchange, topic, method, object, count
       const row: MethodRow = {
         kind: m.kind,
         exchange: m.exchange,
         topic: m.topic,
         method: methodOf(m),
+        ...(m.object !== undefined ? { object: m.object } : {}),
         count: 1,
         bytes: m.bodySize,
       };
-      if (m.object !== undefined) row.object = m.object;
       rows.set(key, row);
     } else {
       r.count++;

@@ -120,7 +120,7 @@ export function renderReport(r: Report): string {
     t.push([
       x.connection,
       x.host !== undefined ? `${x.service}\n@${x.host}` : x.service,
-      x.evidence.join('\n'),
+      x.evidence.join('\n').replaceAll(', ', ',\n  '),
       x.published,
       x.delivered,
       sent + more,
