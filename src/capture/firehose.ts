@@ -16,6 +16,7 @@
  */
 
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { hostname } from 'node:os';
 import { promisify } from 'node:util';
@@ -88,6 +89,12 @@ export interface FirehoseStats {
   lastError?: string;
 }
 
+/**
+ * Tracing this process turned on, per broker and vhost, with how many open sources share it:
+ * `watch` may open several sources on one vhost; the last one to close restores it.
+ */
+const turnedOnHere = new Map<string, number>();
+
 function isLocalHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return h === '127.0.0.1' || h === 'localhost' || h === '::1' || h === hostname().toLowerCase();
@@ -102,6 +109,10 @@ class TracingSwitch {
   ) {}
 
   via: 'management' | 'rabbitmqctl' = 'management';
+
+  get baseUrl(): string {
+    return this.mgmt.baseUrl;
+  }
 
   async isOn(): Promise<boolean> {
     try {
@@ -181,6 +192,8 @@ export class FirehoseSource {
   readonly #now: () => number;
   #seq = 0;
   #connClosed = false;
+  /** Key of turnedOnHere: broker (management base URL) and vhost. */
+  readonly #ownKey: string;
   #consumerTag: string | undefined;
   #purgeTimer: NodeJS.Timeout | undefined;
   #closing: Promise<FirehoseStats> | undefined;
@@ -201,6 +214,7 @@ export class FirehoseSource {
     this.#conn = conn;
     this.#ch = ch;
     this.#switch = sw;
+    this.#ownKey = `${sw?.baseUrl ?? ''}|${opts.vhost}`;
     this.#dropQueue = dropQueue;
     this.#now = opts.now ?? Date.now;
     this.#stats = {
@@ -252,7 +266,7 @@ export class FirehoseSource {
     try {
       const ch = await conn.createChannel();
       const maxBacklog = opts.maxBacklog ?? 100_000;
-      const base = `rpcscope.firehose.${hostname()}.${process.pid}.${Date.now().toString(36)}`;
+      const base = `rpcscope.firehose.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`;
       const drop = await ch.assertQueue(`${base}.dropped`, { exclusive: true, durable: false });
       const q = await ch.assertQueue(base, {
         exclusive: true,
@@ -275,8 +289,14 @@ export class FirehoseSource {
         drop.queue,
         tracing,
       );
-      if (opts.manageTracing !== false && !tracing.wasOn) {
+      const shared = turnedOnHere.get(src.#ownKey) ?? 0;
+      if (opts.manageTracing !== false && tracing.wasOn && shared > 0) {
+        // On because another source of this process turned it on: share that, not "was on".
+        turnedOnHere.set(src.#ownKey, shared + 1);
+        src.#stats.tracing = { wasOn: false, turnedOn: true, via: tracing.via };
+      } else if (opts.manageTracing !== false && !tracing.wasOn) {
         await sw.set(true);
+        turnedOnHere.set(src.#ownKey, shared + 1);
         src.#stats.tracing = { ...tracing, turnedOn: true, via: sw.via };
       }
       await ch.prefetch(opts.prefetch ?? 500);
@@ -327,7 +347,15 @@ export class FirehoseSource {
       await this.#purgeDropped().catch(() => {});
     }
     const t = this.#stats.tracing;
-    if (this.#switch !== undefined && t.turnedOn) {
+    const sharing = t.turnedOn ? (turnedOnHere.get(this.#ownKey) ?? 1) - 1 : 0;
+    if (t.turnedOn) {
+      if (sharing > 0) turnedOnHere.set(this.#ownKey, sharing);
+      else turnedOnHere.delete(this.#ownKey);
+    }
+    if (this.#switch !== undefined && t.turnedOn && sharing > 0) {
+      t.restored = 'left-on';
+      t.restoreNote = `${sharing} other rpcscope source(s) in this process still capture this vhost`;
+    } else if (this.#switch !== undefined && t.turnedOn) {
       try {
         const others = await this.#switch
           .otherTraceConsumers([this.#stats.queue, this.#dropQueue])

@@ -235,3 +235,20 @@ test('without a management API, tracing is switched with rabbitmqctl on a local 
   assert.equal(s.tracing.restored, 'off');
   assert.equal((await mgmt.vhost(vhost)).tracing, false);
 });
+
+test('two sources of one process on one vhost: the last to close restores tracing', async (t) => {
+  const vhost = await freshVhost(t);
+  const a = await FirehoseSource.open({ amqpUrl: AMQP, vhost, sink: collector().sink, management: mgmt });
+  const b = await FirehoseSource.open({ amqpUrl: AMQP, vhost, sink: collector().sink, management: mgmt });
+  t.after(async () => {
+    await a.close();
+    await b.close();
+  });
+  assert.equal(b.stats().tracing.turnedOn, true);
+  const sa = await a.close();
+  assert.equal(sa.tracing.restored, 'left-on');
+  assert.equal((await mgmt.vhost(vhost)).tracing, true, 'still on for the other source');
+  const sb = await b.close();
+  assert.equal(sb.tracing.restored, 'off');
+  assert.equal((await mgmt.vhost(vhost)).tracing, false);
+});
