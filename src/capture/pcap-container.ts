@@ -67,13 +67,35 @@ export class PcapContainer {
 
   push(chunk: Uint8Array): void {
     let buf: Uint8Array = chunk;
-    if (this.carry !== null) {
-      buf = Buffer.concat([this.carry, chunk]);
+    const carry = this.carry;
+    if (carry !== null) {
       this.carry = null;
+      // Complete only the record that straddles the chunks (a small copy), then parse the rest
+      // of the chunk in place; a full concatenation would copy every chunk once more.
+      const k = this.kind === KIND_UNKNOWN || this.resyncing ? -1 : this.toComplete(carry);
+      if (k > 0 && k < chunk.length) {
+        const head = Buffer.concat([carry, chunk.subarray(0, k)]);
+        const used = this.parse(head, false);
+        this.offset += used;
+        buf =
+          used === head.length ? chunk.subarray(k) : Buffer.concat([head.subarray(used), chunk.subarray(k)]);
+      } else buf = Buffer.concat([carry, chunk]);
     }
     const used = this.parse(buf, false);
     this.offset += used;
     if (used < buf.length) this.carry = Buffer.from(buf.subarray(used)); // copy: chunk is reused
+  }
+
+  /** Bytes still needed to complete the record (or its header) that `carry` starts, or -1. */
+  private toComplete(carry: Uint8Array): number {
+    if (this.kind === KIND_PCAP) {
+      if (carry.length < 16) return 16 - carry.length;
+      const incl = this.u32(carry, 8);
+      return incl <= this.snapLen ? 16 + incl - carry.length : -1;
+    }
+    if (carry.length < 12) return 12 - carry.length;
+    const total = u32be(carry, 0) === 0x0a0d0d0a ? -1 : this.u32(carry, 4);
+    return total > 0 && total <= MAX_BLOCK ? total - carry.length : -1;
   }
 
   end(): void {
