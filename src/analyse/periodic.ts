@@ -94,7 +94,7 @@ export function analyseBackground(
   const segmentOf = (t: number): number => segments.findIndex((g) => t >= g.startMs && t <= g.endMs);
   const windowS = Math.max(options.windowMs / 1000, 1e-3);
   const opWindows = options.operationWindows ?? [];
-  const inOperation = (t: number): boolean => opWindows.some((w) => t >= w.startMs && t <= w.endMs);
+  const inOperation = windowTest(opWindows);
   const gap = (options.burstGapS ?? 2) * 1000;
 
   // hosts in routing keys (`compute.<host>`) name the instances of a per-host service
@@ -254,6 +254,31 @@ export function runsOf(ts: readonly number[], gapMs: number): number[] {
     last = t;
   }
   return runs;
+}
+
+/** t → inside one of the windows? Merged and binary-searched: captures hold thousands of operations. */
+function windowTest(
+  ws: readonly { readonly startMs: number; readonly endMs: number }[],
+): (t: number) => boolean {
+  const merged: { startMs: number; endMs: number }[] = [];
+  for (const w of [...ws].sort((a, b) => a.startMs - b.startMs)) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && w.startMs <= last.endMs) last.endMs = Math.max(last.endMs, w.endMs);
+    else merged.push({ startMs: w.startMs, endMs: w.endMs });
+  }
+  return (t) => {
+    let lo = 0;
+    let hi = merged.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const w = merged[mid];
+      if (w === undefined) return false;
+      if (t < w.startMs) hi = mid - 1;
+      else if (t > w.endMs) lo = mid + 1;
+      else return true;
+    }
+    return false;
+  };
 }
 
 function round(x: number, digits: number): number {

@@ -393,14 +393,29 @@ function buildOne(
   };
 }
 
+/** Index of the first message at or after `t` in a time-sorted list (binary search). */
+export function firstAtOrAfter(sorted: readonly RpcMessage[], t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid]?.wire.ts ?? Number.POSITIVE_INFINITY) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** List the background messages that fall inside each operation's window (mutates the fresh operations). */
 function attachBackgroundNotes(operations: Operation[], background: readonly RpcMessage[]): void {
   for (let i = 0; i < operations.length; i++) {
     const op = operations[i];
     if (op === undefined) continue;
     const notes: BackgroundNote[] = [];
-    for (const m of background) {
-      if (m.kind === 'reply' || m.wire.ts < op.startMs || m.wire.ts > op.endMs) continue;
+    // background is sorted by time: start at the first message of the window
+    for (let j = firstAtOrAfter(background, op.startMs); j < background.length; j++) {
+      const m = background[j];
+      if (m === undefined || m.wire.ts > op.endMs) break;
+      if (m.kind === 'reply') continue;
       const reason = isObjectRpc(m.method)
         ? `nova-object RPC with ${m.requestId === undefined ? 'no' : 'another (periodic task)'} request context: background, not part of the operation`
         : `different request context (${isUserContext(m.context) ? 'another request' : 'service admin context'}): background`;
