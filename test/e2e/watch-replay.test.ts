@@ -1,0 +1,73 @@
+/**
+ * End to end, `rpcscope watch --replay` with `--store` and `--otlp`, then `rpcscope export`:
+ * a real nova capture replayed through the live pipeline lands in DuckDB message for message,
+ * exports to Parquet, and every call reaches a local OTLP receiver as one span.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { loadCaptures } from '../../src/analyse/load.ts';
+import { readStore } from '../../src/store/duckdb.ts';
+import { cli } from '../harness/oslo.ts';
+
+const FIXTURE = 'test/fixtures/nova-zed/boot.firehose.jsonl';
+
+test('watch --replay --store --otlp, then export --parquet', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'rpcscope-watch-replay-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  let spans = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as {
+        resourceSpans: { scopeSpans: { spans: unknown[] }[] }[];
+      };
+      for (const rs of body.resourceSpans) for (const ss of rs.scopeSpans) spans += ss.spans.length;
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.close());
+  const otlp = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
+  const store = join(dir, 'watch.duckdb');
+
+  const r = await cli([
+    'watch',
+    '--replay',
+    FIXTURE,
+    '--speed',
+    'max',
+    '--no-http',
+    '--store',
+    store,
+    '--otlp',
+    otlp,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const loaded = await loadCaptures([FIXTURE]);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `stopped: ${loaded.messages.length} messages, ${loaded.calls.length} calls, 0 dropped, ${loaded.messages.length} messages stored, ${loaded.calls.length} spans exported \\(0 failed\\)`,
+    ),
+  );
+  assert.equal(spans, loaded.calls.length);
+  const back = await readStore(store);
+  assert.equal(back.messages.length, loaded.messages.length);
+  assert.equal(back.calls.length, loaded.calls.length);
+
+  const out = join(dir, 'parquet');
+  const e = await cli(['export', '--store', store, '--parquet', out]);
+  assert.equal(e.code, 0, e.stderr);
+  assert.match(
+    e.stderr,
+    new RegExp(`export: ${loaded.messages.length} messages, ${loaded.calls.length} calls`),
+  );
+  assert.ok((await stat(join(out, 'messages.parquet'))).size > 0);
+  assert.ok((await stat(join(out, 'calls.parquet'))).size > 0);
+});
