@@ -188,3 +188,18 @@ test('label values past the cap fold into "other" and are counted; drops and ski
   m.hazards([]);
   assert.doesNotMatch(await m.text(), /rpcscope_broker_hazard\{/);
 });
+
+test('every metric the Grafana dashboard queries is one WatchMetrics exposes', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const dash = JSON.parse(await readFile('grafana/rpcscope-watch.json', 'utf8')) as {
+    panels: { targets?: { expr: string }[] }[];
+  };
+  const names = new Set(new WatchMetrics().registry.getMetricsAsArray().map((m) => m.name));
+  const used = new Set<string>();
+  for (const p of dash.panels)
+    for (const t of p.targets ?? [])
+      for (const m of t.expr.matchAll(/\b(oslo_messaging_[a-z_]+|rpcscope_[a-z_]+)/g))
+        used.add((m[1] as string).replace(/_(bucket|sum|count)$/, ''));
+  assert.ok(used.size > 10);
+  for (const u of used) assert.ok(names.has(u), `${u} is not exposed`);
+});
