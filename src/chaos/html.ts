@@ -27,6 +27,7 @@ function chart(
   r: ChaosResult,
   series: readonly Series[],
   fixedMax?: number,
+  fromZero = true,
 ): string {
   const pts = r.timeline;
   const end = Math.max(1, r.durationS + r.drainS);
@@ -34,11 +35,19 @@ function chart(
   let max = fixedMax ?? 0;
   if (fixedMax === undefined)
     for (const s of series) for (const v of s.values) if (v !== undefined && v > max) max = v;
-  if (max <= 0) max = 1;
-  const y = (v: number) => 10 + (1 - v / max) * (H - 25);
+  let min = 0;
+  if (!fromZero) {
+    min = Number.POSITIVE_INFINITY;
+    for (const s of series) for (const v of s.values) if (v !== undefined && v < min) min = v;
+    if (!Number.isFinite(min)) min = 0;
+    min = Math.max(0, min - (max - min) * 0.1);
+  }
+  if (max <= min) max = min + 1;
+  const y = (v: number) => 10 + (1 - (v - min) / (max - min)) * (H - 25);
   const bands = r.faults
     .map((f) => {
-      const a = f.appliedS ?? f.atS;
+      // from the moment the action began: the fault acts while it is being applied
+      const a = f.atS;
       const b = f.undoneS ?? (f.fault.for !== undefined ? f.atS + f.fault.for : end);
       return `<rect x="${x(a).toFixed(1)}" y="8" width="${Math.max(1, x(b) - x(a)).toFixed(1)}" height="${H - 21}" fill="#fde68a" opacity="0.6"><title>${esc(f.description)}</title></rect>`;
     })
@@ -73,7 +82,7 @@ function chart(
   return `<figure><figcaption>${esc(title)} <small>(${esc(unit)}, max ${Number(max.toFixed(2))})</small></figcaption>
 <svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">
 <rect x="${PAD_L}" y="8" width="${W - PAD_L - 10}" height="${H - 21}" fill="#f8fafc" stroke="#cbd5e1"/>${bands}${windowLine}${lines}
-<text x="4" y="16" font-size="9">${Number(max.toFixed(2))}</text><text x="4" y="${H - 14}" font-size="9">0</text>${ticks.join('')}
+<text x="4" y="16" font-size="9">${Number(max.toFixed(2))}</text><text x="4" y="${H - 14}" font-size="9">${Number(min.toFixed(2))}</text>${ticks.join('')}
 <text x="${PAD_L + 4}" y="20" font-size="10">${legend}</text></svg></figure>`;
 }
 

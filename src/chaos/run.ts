@@ -170,10 +170,21 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosResult> {
       oslo: { ...o.scenario.oslo, queues: { ...o.scenario.oslo.queues, type: queues } },
       services: o.scenario.services.map((s) => {
         const { url: _u, queues: q, ...rest } = s;
+        // The emulator's notifier declares its default queue (`notifications.info`) without
+        // x-queue-type, as a durable queue when quorum is on; a listener declaring it as quorum
+        // would get 406 PRECONDITION_FAILED (inequivalent arg). Such listeners keep a classic
+        // durable queue in quorum mode so that both declarations agree.
+        const notificationListener =
+          queues === 'quorum' && s.topics.length > 0 && s.topics.every((t) => /notifications\./.test(t));
+        const settings = notificationListener
+          ? { ...(q ?? o.scenario.oslo.queues), type: 'classic' as const, durable: true }
+          : q !== undefined
+            ? { ...q, type: queues }
+            : undefined;
         return {
           ...rest,
           url: amqpUrlVia(proxies.get(s.name)!.port, vhost),
-          ...(q !== undefined ? { queues: { ...q, type: queues } } : {}),
+          ...(settings !== undefined ? { queues: settings } : {}),
         };
       }),
     };
