@@ -121,3 +121,33 @@ test('a connection ending with RST, and a new connection on the same ports (new 
     ['key19', 'connection-close', 'again'],
   );
 });
+
+test('messages completed by a late-filled hole are stamped with the fill time: events stay in time order across connections', () => {
+  const a = new Conversation({
+    client: { ip: '127.0.0.1', port: 50001 },
+    server: { ip: '127.0.0.1', port: 5672 },
+    ts: 1000,
+  });
+  const b = new Conversation({
+    client: { ip: '127.0.0.1', port: 50002 },
+    server: { ip: '127.0.0.1', port: 5672 },
+    ts: 1000,
+  });
+  a.handshake();
+  b.handshake();
+  const [a1, a2] = a.send(true, publish(1, 'nova', 'a', Buffer.alloc(300, 0x61)), 200);
+  const [b1] = b.send(true, publish(1, 'nova', 'b', Buffer.from('b')));
+  a2!.ts = 1010;
+  b1!.ts = 1020;
+  a1!.ts = 1030; // the first half of A arrives last
+  const { messages } = decodeBytes(
+    writePcap([...a.packets.slice(0, 3), ...b.packets.slice(0, 3), a2!, b1!, a1!]),
+  );
+  assert.deepEqual(
+    messages.map((m) => [m.routingKey, m.ts]),
+    [
+      ['b', 1020],
+      ['a', 1030],
+    ],
+  );
+});

@@ -74,13 +74,13 @@ export class TcpDirection {
         if (d + len > 0) {
           this.next = (seq + len) >>> 0;
           this.sink.push(buf, start - d, end, ts, offset - d);
-          if (this.held.length > 0) this.drain();
+          if (this.held.length > 0) this.drain(ts);
         }
       } else {
         this.hold(seq, buf.slice(start, end), ts, offset);
         // Acked past the hole: the receiver has bytes the capture missed; they will not come.
-        if (this.acked >= 0 && ((this.acked - this.next) | 0) > 0) this.skipHole(offset);
-        while (this.heldBytes > HOLD_LIMIT) this.skipHole(offset);
+        if (this.acked >= 0 && ((this.acked - this.next) | 0) > 0) this.skipHole(ts, offset);
+        while (this.heldBytes > HOLD_LIMIT) this.skipHole(ts, offset);
       }
     }
     if (this.finSeq >= 0 && this.next === this.finSeq && this.held.length === 0) this.finish(ts);
@@ -89,7 +89,7 @@ export class TcpDirection {
   /** End of capture or RST: deliver what is held, counting the holes, and end the stream. */
   flush(ts: number, offset: number): void {
     if (this.ended) return;
-    while (this.held.length > 0) this.skipHole(offset);
+    while (this.held.length > 0) this.skipHole(ts, offset);
     this.finish(ts);
   }
 
@@ -107,7 +107,7 @@ export class TcpDirection {
   }
 
   /** Gives up on the hole before the first held segment. */
-  private skipHole(offset: number): void {
+  private skipHole(ts: number, offset: number): void {
     const h = this.held[0]!;
     const n = (h.seq - this.next) | 0;
     if (n > 0) {
@@ -119,10 +119,14 @@ export class TcpDirection {
       this.sink.gap();
       this.next = h.seq;
     }
-    this.drain();
+    this.drain(ts);
   }
 
-  private drain(): void {
+  /**
+   * Delivers held segments that are now in order. They are stamped `now`, the time the stream
+   * had these bytes in order, so events stay in capture time order across connections.
+   */
+  private drain(now: number): void {
     while (this.held.length > 0) {
       const h = this.held[0]!;
       const d = (h.seq - this.next) | 0;
@@ -132,7 +136,7 @@ export class TcpDirection {
       const len = h.data.length;
       if (d + len > 0) {
         this.next = (h.seq + len) >>> 0;
-        this.sink.push(h.data, -d, len, h.ts, h.offset - d);
+        this.sink.push(h.data, -d, len, Math.max(now, h.ts), h.offset - d);
       }
     }
   }
