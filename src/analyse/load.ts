@@ -23,6 +23,14 @@ export interface LoadOptions {
   onProgress?: (input: string, done: number, total: number) => void;
   /** End of the capture for unanswered-call reasons (default: last event). */
   endMs?: number;
+  /**
+   * false: stream only (messages, calls and topology go to the callbacks and the returned arrays
+   * are empty), for captures larger than memory. Default true.
+   */
+  keep?: boolean;
+  onMessage?: (m: RpcMessage) => void;
+  onCall?: (c: RpcCall) => void;
+  onTopology?: (t: TopologyEvent) => void;
 }
 
 const MAX_ISSUES = 20;
@@ -39,7 +47,12 @@ export function mergeSkipped(all: readonly SkipStats[]): SkipStats {
 }
 
 export async function loadCaptures(paths: string[], opts: LoadOptions = {}): Promise<Loaded> {
-  const pipeline = new Pipeline({ keep: true });
+  const pipeline = new Pipeline({
+    keep: opts.keep ?? true,
+    ...(opts.onMessage !== undefined ? { onMessage: opts.onMessage } : {}),
+    ...(opts.onCall !== undefined ? { onCall: opts.onCall } : {}),
+    ...(opts.onTopology !== undefined ? { onTopology: opts.onTopology } : {}),
+  });
   const inputs: SourceResult[] = [];
   for (const path of paths) {
     const ro: ReadOptions = {};

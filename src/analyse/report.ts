@@ -3,8 +3,8 @@
  * tables or JSON by the CLI). Pure: Loaded in, Report out. Message counts are of PUBLISHED
  * messages (Basic.Publish / tracing `published`) unless named otherwise.
  */
-import { identifyServices } from '../correlate/services.ts';
-import type { RpcCall, RpcKind, RpcMessage } from '../records.ts';
+import { ServiceEvidence } from '../correlate/services.ts';
+import type { RpcCall, RpcKind, RpcMessage, TopologyEvent } from '../records.ts';
 import type { Loaded } from './load.ts';
 
 export const KINDS: readonly RpcKind[] = ['call', 'cast', 'fanout', 'reply', 'notification', 'other'];
@@ -141,68 +141,103 @@ function callLine(c: RpcCall): CallLine {
   return line;
 }
 
-export function buildReport(l: Loaded): Report {
-  const byKind = zeroKinds();
-  const bytesByKind = zeroKinds();
-  const deliveredByKind = zeroKinds();
-  let published = 0;
-  let delivered = 0;
-  let returned = 0;
-  const rows = new Map<string, MethodRow>();
-  const perConn = new Map<
-    string,
-    {
-      published: number;
-      delivered: number;
-      sent: Map<string, { kind: RpcKind; target: string; count: number }>;
-    }
-  >();
-  const connAcc = (id: string) => {
-    let a = perConn.get(id);
+/** What the report needs besides the records: the inputs and the capture window. */
+export type ReportMeta = Pick<Loaded, 'inputs' | 'skipped' | 'startMs' | 'endMs' | 'callStats'>;
+
+/** Most distinct "sent" rows kept per connection; the rest are summed into one row. */
+const MAX_SENT_ROWS = 200;
+/** Most unanswered calls listed (all are counted). */
+const MAX_UNANSWERED_LINES = 1000;
+
+interface ConnAcc {
+  published: number;
+  delivered: number;
+  sent: Map<string, { kind: RpcKind; target: string; count: number }>;
+}
+
+/**
+ * The report, accumulated one record at a time: memory grows with the number of distinct
+ * methods, connections and calls (one number each), not with the capture, so `report` reads
+ * captures larger than memory. `buildReport` is this over a Loaded.
+ */
+export class ReportAccumulator {
+  readonly #byKind = zeroKinds();
+  readonly #bytesByKind = zeroKinds();
+  readonly #deliveredByKind = zeroKinds();
+  #published = 0;
+  #delivered = 0;
+  #returned = 0;
+  readonly #rows = new Map<string, MethodRow>();
+  readonly #perConn = new Map<string, ConnAcc>();
+  readonly #services = new ServiceEvidence();
+  readonly #latByRow = new Map<string, number[]>();
+  readonly #latencies: number[] = [];
+  readonly #failures = new Map<string, number>();
+  #calls = 0;
+  #answered = 0;
+  #unanswered = 0;
+  #failed = 0;
+  #noRoute = 0;
+  #heartbeats = 0;
+  readonly #noAnswer: CallLine[] = [];
+  /** The ten slowest answered calls, slowest first. */
+  readonly #slowest: RpcCall[] = [];
+
+  #conn(id: string): ConnAcc {
+    let a = this.#perConn.get(id);
     if (a === undefined) {
       a = { published: 0, delivered: 0, sent: new Map() };
-      perConn.set(id, a);
+      this.#perConn.set(id, a);
     }
     return a;
-  };
+  }
 
-  for (const m of l.messages) {
+  topology(t: TopologyEvent): void {
+    this.#services.topology(t);
+  }
+
+  message(m: RpcMessage): void {
+    this.#services.message(m);
     const ev = m.wire.event;
     const conn = m.wire.connection?.id;
     if (ev === 'deliver') {
-      delivered++;
-      deliveredByKind[m.kind]++;
-      if (conn !== undefined) connAcc(conn).delivered++;
-      continue;
+      this.#delivered++;
+      this.#deliveredByKind[m.kind]++;
+      if (conn !== undefined) this.#conn(conn).delivered++;
+      return;
     }
     if (ev === 'return') {
-      returned++;
-      continue;
+      this.#returned++;
+      return;
     }
-    published++;
-    byKind[m.kind]++;
-    bytesByKind[m.kind] += m.bodySize;
+    this.#published++;
+    this.#byKind[m.kind]++;
+    this.#bytesByKind[m.kind] += m.bodySize;
     if (conn !== undefined) {
-      const a = connAcc(conn);
+      const a = this.#conn(conn);
       a.published++;
       const what = m.object ?? (methodOf(m) || m.wire.routingKey);
-      const target =
+      let target =
         m.kind === 'reply'
           ? '(to callers)'
           : m.kind === 'other'
             ? `${m.exchange || '""'} ${m.wire.routingKey}`
             : `${m.topic} ${what}`;
-      const k = `${m.kind} ${target}`;
+      let k = `${m.kind} ${target}`;
+      if (!a.sent.has(k) && a.sent.size >= MAX_SENT_ROWS) {
+        target = '(more distinct targets)';
+        k = `${m.kind} ${target}`;
+      }
       const s = a.sent.get(k);
       if (s === undefined) a.sent.set(k, { kind: m.kind, target, count: 1 });
       else s.count++;
     }
-    if (m.kind === 'reply' || m.kind === 'other') continue;
+    if (m.kind === 'reply' || m.kind === 'other') return;
     const key = rowKey(m);
-    const r = rows.get(key);
+    const r = this.#rows.get(key);
     if (r === undefined) {
       // key order as in the issue's JSON example: kind, exchange, topic, method, object, count
-      const row: MethodRow = {
+      this.#rows.set(key, {
         kind: m.kind,
         exchange: m.exchange,
         topic: m.topic,
@@ -210,131 +245,137 @@ export function buildReport(l: Loaded): Report {
         ...(m.object !== undefined ? { object: m.object } : {}),
         count: 1,
         bytes: m.bodySize,
-      };
-      rows.set(key, row);
+      });
     } else {
       r.count++;
       r.bytes += m.bodySize;
     }
   }
 
-  const latByRow = new Map<string, number[]>();
-  const latencies: number[] = [];
-  const failures = new Map<string, number>();
-  let answered = 0;
-  let unanswered = 0;
-  let failed = 0;
-  let noRoute = 0;
-  let heartbeats = 0;
-  const noAnswer: RpcCall[] = [];
-  for (const c of l.calls) {
-    heartbeats += c.heartbeats;
+  call(c: RpcCall): void {
+    this.#services.call(c);
+    this.#calls++;
+    this.#heartbeats += c.heartbeats;
     if (c.outcome === 'ok' || c.outcome === 'remote-error') {
-      answered++;
+      this.#answered++;
       if (c.latencyMs !== undefined) {
-        latencies.push(c.latencyMs);
+        this.#latencies.push(c.latencyMs);
         const k = rowKey(c.call);
-        const arr = latByRow.get(k);
-        if (arr === undefined) latByRow.set(k, [c.latencyMs]);
+        const arr = this.#latByRow.get(k);
+        if (arr === undefined) this.#latByRow.set(k, [c.latencyMs]);
         else arr.push(c.latencyMs);
+        this.#keepSlowest(c, c.latencyMs);
       }
       if (c.outcome === 'remote-error') {
-        failed++;
+        this.#failed++;
         const cls = c.reply?.failure?.class ?? 'unknown';
-        failures.set(cls, (failures.get(cls) ?? 0) + 1);
+        this.#failures.set(cls, (this.#failures.get(cls) ?? 0) + 1);
       }
     } else {
-      if (c.outcome === 'no-route') noRoute++;
-      else unanswered++;
-      noAnswer.push(c);
+      if (c.outcome === 'no-route') this.#noRoute++;
+      else this.#unanswered++;
+      if (this.#noAnswer.length < MAX_UNANSWERED_LINES) this.#noAnswer.push(callLine(c));
     }
   }
-  for (const [k, row] of rows) {
-    const lat = latByRow.get(k);
-    if (lat !== undefined && lat.length > 0) {
-      const s = lat.sort((a, b) => a - b);
-      row.latencyMs = { p50: round(percentile(s, 50)), p99: round(percentile(s, 99)) };
-    }
-  }
-  const methods = [...rows.values()].sort(
-    (a, b) =>
-      KINDS.indexOf(a.kind) - KINDS.indexOf(b.kind) ||
-      b.count - a.count ||
-      a.topic.localeCompare(b.topic) ||
-      a.method.localeCompare(b.method) ||
-      (a.object ?? '').localeCompare(b.object ?? ''),
-  );
-  const slowest = l.calls
-    .filter((c) => c.latencyMs !== undefined)
-    .sort((a, b) => (b.latencyMs as number) - (a.latencyMs as number))
-    .slice(0, 10)
-    .map(callLine);
-  const p = percentiles(latencies);
 
-  const services = identifyServices(l.messages, l.calls, l.topology);
-  const connections: ConnectionLine[] = services.map((s) => {
-    const a = perConn.get(s.connection);
-    const line: ConnectionLine = {
-      connection: s.connection,
-      service: s.service,
-      evidence: s.evidence,
-      published: a?.published ?? 0,
-      delivered: a?.delivered ?? 0,
-      sent:
-        a === undefined
-          ? []
-          : [...a.sent.values()].sort((x, y) => y.count - x.count || x.target.localeCompare(y.target)),
+  #keepSlowest(c: RpcCall, lat: number): void {
+    const s = this.#slowest;
+    if (s.length === 10 && lat <= ((s[9] as RpcCall).latencyMs as number)) return;
+    let i = s.length;
+    while (i > 0 && ((s[i - 1] as RpcCall).latencyMs as number) < lat) i--;
+    s.splice(i, 0, c);
+    if (s.length > 10) s.pop();
+  }
+
+  result(meta: ReportMeta): Report {
+    for (const [k, row] of this.#rows) {
+      const lat = this.#latByRow.get(k);
+      if (lat !== undefined && lat.length > 0) {
+        const sorted = [...lat].sort((a, b) => a - b);
+        row.latencyMs = { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)) };
+      }
+    }
+    const methods = [...this.#rows.values()].sort(
+      (a, b) =>
+        KINDS.indexOf(a.kind) - KINDS.indexOf(b.kind) ||
+        b.count - a.count ||
+        a.topic.localeCompare(b.topic) ||
+        a.method.localeCompare(b.method) ||
+        (a.object ?? '').localeCompare(b.object ?? ''),
+    );
+    const p = percentiles(this.#latencies);
+    const connections: ConnectionLine[] = this.#services.result().map((s) => {
+      const a = this.#perConn.get(s.connection);
+      const line: ConnectionLine = {
+        connection: s.connection,
+        service: s.service,
+        evidence: s.evidence,
+        published: a?.published ?? 0,
+        delivered: a?.delivered ?? 0,
+        sent:
+          a === undefined
+            ? []
+            : [...a.sent.values()].sort((x, y) => y.count - x.count || x.target.localeCompare(y.target)),
+      };
+      if (s.host !== undefined) line.host = s.host;
+      return line;
+    });
+    const l = meta;
+    return {
+      inputs: l.inputs.map((i) => ({
+        input: i.input,
+        bytes: i.bytes,
+        packets: i.packets,
+        connections: i.connections,
+      })),
+      window: {
+        start: new Date(l.startMs).toISOString(),
+        end: new Date(l.endMs).toISOString(),
+        durationS: round((l.endMs - l.startMs) / 1000),
+      },
+      messages: { published: this.#published, delivered: this.#delivered, returned: this.#returned },
+      byKind: { ...this.#byKind },
+      bytesByKind: { ...this.#bytesByKind },
+      deliveredByKind: { ...this.#deliveredByKind },
+      methods,
+      calls: {
+        total: this.#calls,
+        answered: this.#answered,
+        unanswered: this.#unanswered,
+        failed: this.#failed,
+        noRoute: this.#noRoute,
+        heartbeats: this.#heartbeats,
+        failures: [...this.#failures]
+          .map(([cls, count]) => ({ class: cls, count }))
+          .sort((a, b) => b.count - a.count || a.class.localeCompare(b.class)),
+        latencyMs: { p50: round(p.p50), p90: round(p.p90), p99: round(p.p99), max: round(p.max) },
+        unansweredCalls: [...this.#noAnswer].sort((a, b) => a.ts.localeCompare(b.ts)),
+        slowest: this.#slowest.map(callLine),
+        orphanReplies: l.callStats.orphanReplies,
+        orphanDeliveries: l.callStats.orphanDeliveries,
+        lateReplies: l.callStats.lateReplies,
+      },
+      connections,
+      skipped: {
+        bytes: l.skipped.bytes,
+        frames: l.skipped.frames,
+        records: l.skipped.records,
+        issues: l.skipped.issues.map((i) =>
+          i.line !== undefined
+            ? `${i.input}:${i.line}: ${i.message}`
+            : i.offset !== undefined
+              ? `${i.input}@${i.offset}: ${i.message}`
+              : `${i.input}: ${i.message}`,
+        ),
+      },
     };
-    if (s.host !== undefined) line.host = s.host;
-    return line;
-  });
+  }
+}
 
-  return {
-    inputs: l.inputs.map((i) => ({
-      input: i.input,
-      bytes: i.bytes,
-      packets: i.packets,
-      connections: i.connections,
-    })),
-    window: {
-      start: new Date(l.startMs).toISOString(),
-      end: new Date(l.endMs).toISOString(),
-      durationS: round((l.endMs - l.startMs) / 1000),
-    },
-    messages: { published, delivered, returned },
-    byKind,
-    bytesByKind,
-    deliveredByKind,
-    methods,
-    calls: {
-      total: l.calls.length,
-      answered,
-      unanswered,
-      failed,
-      noRoute,
-      heartbeats,
-      failures: [...failures]
-        .map(([cls, count]) => ({ class: cls, count }))
-        .sort((a, b) => b.count - a.count || a.class.localeCompare(b.class)),
-      latencyMs: { p50: round(p.p50), p90: round(p.p90), p99: round(p.p99), max: round(p.max) },
-      unansweredCalls: noAnswer.map(callLine),
-      slowest,
-      orphanReplies: l.callStats.orphanReplies,
-      orphanDeliveries: l.callStats.orphanDeliveries,
-      lateReplies: l.callStats.lateReplies,
-    },
-    connections,
-    skipped: {
-      bytes: l.skipped.bytes,
-      frames: l.skipped.frames,
-      records: l.skipped.records,
-      issues: l.skipped.issues.map((i) =>
-        i.line !== undefined
-          ? `${i.input}:${i.line}: ${i.message}`
-          : i.offset !== undefined
-            ? `${i.input}@${i.offset}: ${i.message}`
-            : `${i.input}: ${i.message}`,
-      ),
-    },
-  };
+export function buildReport(l: Loaded): Report {
+  const acc = new ReportAccumulator();
+  for (const t of l.topology) acc.topology(t);
+  for (const m of l.messages) acc.message(m);
+  for (const c of l.calls) acc.call(c);
+  return acc.result(l);
 }

@@ -6,9 +6,8 @@
 import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Command } from '@commander-js/extra-typings';
-import { buildReport } from '../analyse/report.ts';
 import { RpcscopeError } from '../errors.ts';
-import { loadWithProgress, printReport } from './report.ts';
+import { printReport, reportFiles } from './report.ts';
 
 /** The bundled real-nova boot capture (package root = two levels above src/cli/). */
 export function bundledBootCapture(): string {
@@ -38,7 +37,6 @@ export function register(program: Command): void {
         process.stdout.write(
           'rpcscope demo: real nova 26.2.2 (Zed) + RabbitMQ 3.10, `openstack server create vm1`, recorded with tcpdump -i lo\n\n',
         );
-      const loaded = await loadWithProgress([path], 'demo');
-      printReport(buildReport(loaded), o.json === true);
+      printReport(await reportFiles([path], 'demo'), o.json === true);
     });
 }

@@ -2,8 +2,7 @@
  * `report --live IFACE`: decode a live tcpdump through the Pipeline and build the report when the
  * duration is over or on Ctrl-C (SIGINT stops tcpdump, which flushes; then the report prints).
  */
-import type { Loaded } from '../analyse/load.ts';
-import { buildReport, type Report } from '../analyse/report.ts';
+import { type Report, ReportAccumulator } from '../analyse/report.ts';
 import { startTcpdump } from '../capture/tcpdump.ts';
 import { Pipeline } from '../correlate/pipeline.ts';
 
@@ -12,7 +11,18 @@ export async function reportLive(
   durationS: number | undefined,
   port: number,
 ): Promise<Report> {
-  const pipeline = new Pipeline({ keep: true });
+  const acc = new ReportAccumulator();
+  let seen = 0;
+  // Streamed: a long live capture must not grow memory with every message.
+  const pipeline = new Pipeline({
+    keep: false,
+    onMessage: (m) => {
+      seen++;
+      acc.message(m);
+    },
+    onCall: (c) => acc.call(c),
+    onTopology: (t) => acc.topology(t),
+  });
   const run = startTcpdump({
     iface,
     port,
@@ -26,31 +36,31 @@ export async function reportLive(
   process.once('SIGINT', onSigint);
   let published = 0;
   const progress = setInterval(() => {
-    const n = pipeline.messages.length;
+    const n = seen;
     if (n !== published) process.stderr.write(`report --live ${iface}: ${n} messages so far\n`);
     published = n;
   }, 2000);
   progress.unref();
+  // expire calls past their expiration as the capture runs (bounded memory on long captures)
+  const ticker = setInterval(() => pipeline.tick(Date.now()), 1000);
+  ticker.unref();
   try {
     await run.ready;
     process.stderr.write(
       `report --live: capturing on ${iface} port ${port}${durationS !== undefined ? ` for ${durationS} s` : ''}; Ctrl-C to stop and report\n`,
     );
     const result = await run.done;
-    const { messages, calls, topology } = pipeline.finish();
-    const loaded: Loaded = {
+    pipeline.finish();
+    return acc.result({
       inputs: [result],
-      messages,
-      calls,
-      topology,
       skipped: result.skipped,
       startMs: Number.isNaN(pipeline.startMs) ? Date.now() : pipeline.startMs,
       endMs: Number.isNaN(pipeline.endMs) ? Date.now() : pipeline.endMs,
       callStats: pipeline.callStats,
-    };
-    return buildReport(loaded);
+    });
   } finally {
     clearInterval(progress);
+    clearInterval(ticker);
     process.removeListener('SIGINT', onSigint);
   }
 }

@@ -2,8 +2,8 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
-import { type Loaded, loadCaptures } from '../analyse/load.ts';
-import { buildReport, type Report } from '../analyse/report.ts';
+import { type LoadOptions, loadCaptures } from '../analyse/load.ts';
+import { type Report, ReportAccumulator } from '../analyse/report.ts';
 import { RpcscopeError } from '../errors.ts';
 import { renderReport } from './report-render.ts';
 
@@ -16,10 +16,20 @@ async function totalBytes(files: string[]): Promise<number> {
   return n;
 }
 
-/** Loads captures with progress on stderr (a bar on a TTY, a line every few seconds otherwise). */
-export async function loadWithProgress(files: string[], label: string): Promise<Loaded> {
+/**
+ * The report of capture files, streamed (memory does not grow with the capture), with progress on
+ * stderr for large inputs (a bar on a TTY, a line every few seconds otherwise).
+ */
+export async function reportFiles(files: string[], label: string): Promise<Report> {
+  const acc = new ReportAccumulator();
+  const stream: LoadOptions = {
+    keep: false,
+    onMessage: (m) => acc.message(m),
+    onCall: (c) => acc.call(c),
+    onTopology: (t) => acc.topology(t),
+  };
   const total = await totalBytes(files);
-  if (total < PROGRESS_MIN_BYTES) return loadCaptures(files);
+  if (total < PROGRESS_MIN_BYTES) return acc.result(await loadCaptures(files, stream));
   const tty = process.stderr.isTTY === true;
   const bar = tty
     ? new cliProgress.SingleBar(
@@ -38,7 +48,8 @@ export async function loadWithProgress(files: string[], label: string): Promise<
   let lastFileBytes = 0;
   let lastLine = 0;
   try {
-    return await loadCaptures(files, {
+    const loaded = await loadCaptures(files, {
+      ...stream,
       onProgress: (input, done) => {
         if (input !== lastFile) {
           base += lastFileBytes;
@@ -55,6 +66,7 @@ export async function loadWithProgress(files: string[], label: string): Promise<
         }
       },
     });
+    return acc.result(loaded);
   } finally {
     bar?.stop();
   }
@@ -95,7 +107,6 @@ export function register(program: Command): void {
       }
       if (files.length === 0)
         throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', 'give one or more capture files, or --live IFACE');
-      const loaded = await loadWithProgress(files, 'report');
-      printReport(buildReport(loaded), o.json === true);
+      printReport(await reportFiles(files, 'report'), o.json === true);
     });
 }

@@ -72,67 +72,75 @@ interface Acc {
   trace: boolean;
 }
 
-export function identifyServices(
-  messages: readonly RpcMessage[],
-  calls: readonly RpcCall[],
-  topology: readonly TopologyEvent[],
-): ConnectionService[] {
-  const acc = new Map<string, Acc>();
-  const get = (id: string): Acc => {
-    let a = acc.get(id);
+/**
+ * Collects the evidence incrementally (a report over a capture larger than memory feeds it one
+ * record at a time); `result()` may be called at any point.
+ */
+export class ServiceEvidence {
+  readonly #acc = new Map<string, Acc>();
+  /**
+   * Connections of one process share its reply queue: the caller publishes calls with `_reply_q`
+   * R on a pooled connection and consumes R on another (amqpdriver.py ReplyWaiter).
+   */
+  readonly #byReplyQ = new Map<string, Set<string>>();
+
+  #get(id: string): Acc {
+    let a = this.#acc.get(id);
     if (a === undefined) {
       a = { consumed: new Map(), answers: new Map(), trace: false };
-      acc.set(id, a);
+      this.#acc.set(id, a);
     }
     return a;
-  };
-  const name = (id: string, raw: unknown) => {
+  }
+
+  #name(id: string, raw: unknown): void {
     const n = raw instanceof Uint8Array ? Buffer.from(raw).toString('utf8') : raw;
     if (typeof n !== 'string') return;
     const p = parseConnectionName(n);
-    if (p !== undefined) get(id).named = p;
-  };
-  const consume = (id: string, queue: string) => {
-    const t = topicOfQueue(queue);
-    if (t !== undefined) get(id).consumed.set(queue, t);
-  };
+    if (p !== undefined) this.#get(id).named = p;
+  }
 
-  // Connections of one process share its reply queue: the caller publishes calls with
-  // `_reply_q` R on a pooled connection and consumes R on another (amqpdriver.py ReplyWaiter).
-  const byReplyQ = new Map<string, Set<string>>();
-  const link = (replyQ: string, id: string) => {
-    let g = byReplyQ.get(replyQ);
+  #consume(id: string, queue: string): void {
+    const a = this.#get(id);
+    if (a.consumed.has(queue)) return;
+    const t = topicOfQueue(queue);
+    if (t !== undefined) a.consumed.set(queue, t);
+  }
+
+  #link(replyQ: string, id: string): void {
+    let g = this.#byReplyQ.get(replyQ);
     if (g === undefined) {
       g = new Set();
-      byReplyQ.set(replyQ, g);
+      this.#byReplyQ.set(replyQ, g);
     }
     g.add(id);
-  };
+  }
 
-  for (const t of topology) {
+  topology(t: TopologyEvent): void {
     if (t.type === 'connection-open') {
-      get(t.connection.id);
-      name(t.connection.id, t.clientProperties.connection_name ?? t.connection.name);
+      this.#get(t.connection.id);
+      this.#name(t.connection.id, t.clientProperties.connection_name ?? t.connection.name);
     } else if (t.type === 'consume' && t.connection !== undefined) {
-      consume(t.connection.id, t.queue);
+      this.#consume(t.connection.id, t.queue);
     }
   }
-  for (const m of messages) {
+
+  message(m: RpcMessage): void {
     const c = m.wire.connection;
-    if (c === undefined) continue;
-    const a = get(c.id);
-    if (c.name !== undefined && a.named === undefined) name(c.id, c.name);
+    if (c === undefined) return;
+    const a = this.#get(c.id);
+    if (c.name !== undefined && a.named === undefined) this.#name(c.id, c.name);
     if (m.wire.event === 'deliver') {
       if (m.exchange === TRACE_EXCHANGE) a.trace = true;
-      else if (m.wire.queue !== undefined) consume(c.id, m.wire.queue);
+      else if (m.wire.queue !== undefined) this.#consume(c.id, m.wire.queue);
       else if (m.kind === 'call' || m.kind === 'cast') {
         // A pcap that starts mid-connection has no Basic.Consume naming the queue; oslo binds
         // `<topic>` and `<topic>.<server>` queues with those routing keys, so the key names it.
-        consume(c.id, m.wire.routingKey);
-      } else if (m.kind === 'fanout') consume(c.id, `${m.topic}_fanout_…`);
-      if (m.kind === 'reply' && m.replyQ !== undefined) link(m.replyQ, c.id);
+        this.#consume(c.id, m.wire.routingKey);
+      } else if (m.kind === 'fanout') this.#consume(c.id, `${m.topic}_fanout_…`);
+      if (m.kind === 'reply' && m.replyQ !== undefined) this.#link(m.replyQ, c.id);
     }
-    if (m.wire.event === 'publish' && m.kind === 'call' && m.replyQ !== undefined) link(m.replyQ, c.id);
+    if (m.wire.event === 'publish' && m.kind === 'call' && m.replyQ !== undefined) this.#link(m.replyQ, c.id);
     if (m.wire.event === 'publish' && m.kind === 'notification' && m.publisherId !== undefined) {
       const p = m.publisherId;
       const colon = p.indexOf(':');
@@ -142,85 +150,101 @@ export function identifyServices(
         a.published = { service: serviceOfTopic(p.slice(0, dot)), host: p.slice(dot + 1) };
     }
   }
-  for (const call of calls) {
+
+  call(call: RpcCall): void {
     const r = call.reply?.wire.connection;
-    if (r === undefined || call.reply?.wire.event !== 'publish') continue;
-    const a = get(r.id);
+    if (r === undefined || call.reply?.wire.event !== 'publish') return;
+    const a = this.#get(r.id);
     a.answers.set(call.call.topic, (a.answers.get(call.call.topic) ?? 0) + 1);
   }
 
-  const out: ConnectionService[] = [];
-  const direct = new Map<string, ConnectionService>();
-  for (const [id, a] of acc) {
-    const evidence: string[] = [];
-    let service: string | undefined;
-    let host: string | undefined;
-    if (a.named !== undefined) {
-      service = a.named.service;
-      evidence.push(
-        `connection_name ${a.named.service}${a.named.pid !== undefined ? `:${a.named.pid}` : ''}`,
-      );
-    }
-    if (a.trace) {
-      service ??= 'firehose consumer';
-      evidence.push(`consumes ${TRACE_EXCHANGE}`);
-    }
-    if (a.consumed.size > 0) {
-      const queues = [...a.consumed.keys()].sort();
-      const first = a.consumed.get(queues[0] as string);
-      const withHost = [...a.consumed.values()].find((t) => t.host !== undefined);
-      service ??= serviceOfTopic((withHost ?? first)?.topic ?? '');
-      host ??= withHost?.host;
-      evidence.push(`consumes ${queues.join(', ')}`);
-    }
-    if (a.published !== undefined) {
-      service ??= a.published.service;
-      host ??= a.published.host;
-      evidence.push(
-        `publishes notifications as ${a.published.service}${a.published.host !== undefined ? `:${a.published.host}` : ''}`,
-      );
-    }
-    if (a.answers.size > 0) {
-      const topics = [...a.answers.keys()].sort();
-      service ??= serviceOfTopic(topics[0] as string);
-      evidence.push(`replies to calls on ${topics.join(', ')}`);
-    }
-    const pid = a.named?.pid;
-    direct.set(id, {
-      connection: id,
-      service: service ?? 'unknown',
-      ...(host !== undefined ? { host } : {}),
-      ...(pid !== undefined ? { pid } : {}),
-      evidence,
-    });
-  }
-  for (const [id, s] of direct) {
-    if (s.service !== 'unknown') {
-      out.push(s);
-      continue;
-    }
-    let found: ConnectionService | undefined;
-    let via = '';
-    for (const [q, g] of byReplyQ) {
-      if (!g.has(id)) continue;
-      for (const other of g) {
-        const o = direct.get(other);
-        if (o !== undefined && o.service !== 'unknown') {
-          found = o;
-          via = q;
-          break;
-        }
+  result(): ConnectionService[] {
+    const byReplyQ = this.#byReplyQ;
+    const out: ConnectionService[] = [];
+    const direct = new Map<string, ConnectionService>();
+    for (const [id, a] of this.#acc) {
+      const evidence: string[] = [];
+      let service: string | undefined;
+      let host: string | undefined;
+      if (a.named !== undefined) {
+        service = a.named.service;
+        evidence.push(
+          `connection_name ${a.named.service}${a.named.pid !== undefined ? `:${a.named.pid}` : ''}`,
+        );
       }
-      if (found !== undefined) break;
-    }
-    if (found === undefined) out.push(s);
-    else
-      out.push({
-        ...s,
-        service: found.service,
-        ...(found.host !== undefined ? { host: found.host } : {}),
-        evidence: [...s.evidence, `shares reply queue ${via} with ${found.connection}`],
+      if (a.trace) {
+        service ??= 'firehose consumer';
+        evidence.push(`consumes ${TRACE_EXCHANGE}`);
+      }
+      if (a.consumed.size > 0) {
+        const queues = [...a.consumed.keys()].sort();
+        const first = a.consumed.get(queues[0] as string);
+        const withHost = [...a.consumed.values()].find((t) => t.host !== undefined);
+        service ??= serviceOfTopic((withHost ?? first)?.topic ?? '');
+        host ??= withHost?.host;
+        evidence.push(`consumes ${queues.join(', ')}`);
+      }
+      if (a.published !== undefined) {
+        service ??= a.published.service;
+        host ??= a.published.host;
+        evidence.push(
+          `publishes notifications as ${a.published.service}${a.published.host !== undefined ? `:${a.published.host}` : ''}`,
+        );
+      }
+      if (a.answers.size > 0) {
+        const topics = [...a.answers.keys()].sort();
+        service ??= serviceOfTopic(topics[0] as string);
+        evidence.push(`replies to calls on ${topics.join(', ')}`);
+      }
+      const pid = a.named?.pid;
+      direct.set(id, {
+        connection: id,
+        service: service ?? 'unknown',
+        ...(host !== undefined ? { host } : {}),
+        ...(pid !== undefined ? { pid } : {}),
+        evidence,
       });
+    }
+    for (const [id, s] of direct) {
+      if (s.service !== 'unknown') {
+        out.push(s);
+        continue;
+      }
+      let found: ConnectionService | undefined;
+      let via = '';
+      for (const [q, g] of byReplyQ) {
+        if (!g.has(id)) continue;
+        for (const other of g) {
+          const o = direct.get(other);
+          if (o !== undefined && o.service !== 'unknown') {
+            found = o;
+            via = q;
+            break;
+          }
+        }
+        if (found !== undefined) break;
+      }
+      if (found === undefined) out.push(s);
+      else
+        out.push({
+          ...s,
+          service: found.service,
+          ...(found.host !== undefined ? { host: found.host } : {}),
+          evidence: [...s.evidence, `shares reply queue ${via} with ${found.connection}`],
+        });
+    }
+    return out.sort((x, y) => x.service.localeCompare(y.service) || x.connection.localeCompare(y.connection));
   }
-  return out.sort((x, y) => x.service.localeCompare(y.service) || x.connection.localeCompare(y.connection));
+}
+
+export function identifyServices(
+  messages: readonly RpcMessage[],
+  calls: readonly RpcCall[],
+  topology: readonly TopologyEvent[],
+): ConnectionService[] {
+  const e = new ServiceEvidence();
+  for (const t of topology) e.topology(t);
+  for (const m of messages) e.message(m);
+  for (const c of calls) e.call(c);
+  return e.result();
 }

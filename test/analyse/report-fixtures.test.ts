@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadCaptures } from '../../src/analyse/load.ts';
-import { buildReport } from '../../src/analyse/report.ts';
+import { buildReport, ReportAccumulator } from '../../src/analyse/report.ts';
 import { renderReport } from '../../src/cli/report-render.ts';
 import type { RpcMessage } from '../../src/records.ts';
 
@@ -214,4 +214,18 @@ test('no secret from the fixtures appears in any report output', async () => {
       for (const secret of secrets)
         assert.ok(!out.includes(secret), `${s}.${ext} leaks ${secret.slice(0, 2)}…`);
     }
+});
+
+test('the streamed report (keep: false) equals the report over kept records', async () => {
+  for (const file of ['boot.pcap', 'start.tracing.json']) {
+    const acc = new ReportAccumulator();
+    const streamed = await loadCaptures([join(FIX, file)], {
+      keep: false,
+      onMessage: (m) => acc.message(m),
+      onCall: (c) => acc.call(c),
+      onTopology: (t) => acc.topology(t),
+    });
+    assert.equal(streamed.messages.length, 0, 'nothing kept');
+    assert.deepEqual(acc.result(streamed), buildReport(await loadCaptures([join(FIX, file)])), file);
+  }
 });
