@@ -37,7 +37,10 @@ export interface SpecBackgroundNote {
   readonly topic: string;
   readonly method?: string;
   readonly object?: string;
+  /** Seen over all instances of the operation. */
   readonly count: number;
+  /** count / instances: what an emulator adds to each operation for it. */
+  readonly perOperation: number;
   readonly reason: string;
 }
 
@@ -247,6 +250,7 @@ export function aggregateOperations(ops: readonly Operation[]): SpecOperation[] 
               ...(b.method !== undefined ? { method: b.method } : {}),
               ...(b.object !== undefined ? { object: b.object } : {}),
               count: 0,
+              perOperation: 0,
               reason: b.reason,
             },
             count: 1,
@@ -264,7 +268,11 @@ export function aggregateOperations(ops: readonly Operation[]): SpecOperation[] 
       bytes: countStat(g.map((o) => o.steps.reduce((s, x) => s + x.bodySize, 0))),
       durationMs: countStat(g.map((o) => round1(o.durationMs))),
       rpc,
-      backgroundDuring: [...notes.values()].map((e) => ({ ...e.n, count: e.count })),
+      backgroundDuring: [...notes.values()].map((e) => ({
+        ...e.n,
+        count: e.count,
+        perOperation: Math.round((e.count / g.length) * 100) / 100,
+      })),
       example: first,
     });
   }
