@@ -210,7 +210,7 @@ export class Cluster {
       nodes: layout.map((n) => ({ ...n, publicAmqpPort: 0, publicMgmtPort: 0 })),
       createdAt: new Date().toISOString(),
       upSeconds: 0,
-      ...(o.ownerPid !== undefined ? { ownerPid: o.ownerPid } : {}),
+      ...(o.ownerPid !== undefined ? { ownerPid: o.ownerPid, reaperPid: startReaper(dir, o.ownerPid) } : {}),
     };
     // written first so that `cluster down` can clean up even an interrupted `up`
     await writeFile(path.join(dir, STATE_FILE), JSON.stringify(partial, null, 2));
@@ -255,20 +255,24 @@ export class Cluster {
         servers.push(amqp);
         const mgmt = await listen(opts.mgmtBasePort === 0 ? 0 : opts.mgmtBasePort + n.index - 1);
         servers.push(mgmt);
-        await startForwarder(n, [
-          [amqp, n.amqpPort],
-          [mgmt, n.mgmtPort],
-        ]);
         published.push({
           ...n,
           publicAmqpPort: (amqp.address() as net.AddressInfo).port,
           publicMgmtPort: (mgmt.address() as net.AddressInfo).port,
         });
       }
+      // one forwarder per node, started together (each is a Node.js start-up of about 2 s)
+      await Promise.all(
+        layout.map((n, k) =>
+          startForwarder(n, [
+            [servers[2 * k]!, n.amqpPort],
+            [servers[2 * k + 1]!, n.mgmtPort],
+          ]),
+        ),
+      );
       for (const s of servers) s.close();
       let state: ClusterState = { ...partial, nodes: published };
       await prepareVhost(state, '/');
-      if (o.ownerPid !== undefined) state = { ...state, reaperPid: startReaper(dir, o.ownerPid) };
       state = { ...state, upSeconds: (Date.now() - t0) / 1000 };
       await writeFile(path.join(dir, STATE_FILE), JSON.stringify(state, null, 2));
       say(`cluster up in ${state.upSeconds.toFixed(1)} s`);

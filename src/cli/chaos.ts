@@ -1,7 +1,7 @@
 /** `rpcscope chaos <scenario.yaml>`: an emulation with faults on a timeline, every message accounted for. */
 
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type Command, Option } from '@commander-js/extra-typings';
@@ -117,6 +117,7 @@ export function register(program: Command): void {
         if (own) {
           log('removing the cluster');
           await cluster.down();
+          if (o.cluster === undefined) await rm(cluster.dir, { recursive: true, force: true });
         }
       }
       if (o.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -21,11 +21,16 @@ function ownerAlive(): boolean {
   }
 }
 
+const started = Date.now();
+let seen = false;
 const timer = setInterval(() => {
-  if (!dir || !existsSync(path.join(dir, 'cluster.json'))) {
+  const present = dir !== undefined && existsSync(path.join(dir, 'cluster.json'));
+  // started just before the state file is written: wait for it to appear, leave once it is gone
+  if (present) seen = true;
+  else if (seen || Date.now() - started > 30_000) {
     clearInterval(timer);
     return;
-  }
+  } else return;
   if (ownerAlive()) return;
   clearInterval(timer);
   void Cluster.open(dir)
