@@ -394,3 +394,22 @@ test('deliveries mid-stream without the Basic.Consume have no queue', () => {
     ],
   );
 });
+
+test('a chunk with 100,000 damaged frames is resynchronised iteratively (no stack overflow), all counted', () => {
+  const t = setup();
+  const bad = Buffer.from([8, 0, 0, 0, 0, 0, 0, 0x00]); // heartbeat without its 0xCE
+  const unit = Buffer.concat([HEARTBEAT, HEARTBEAT, bad]);
+  const n = 100_000;
+  const chunk = Buffer.concat([
+    Buffer.alloc(n * unit.length).fill(0),
+    publish(1, 'nova', 'after', Buffer.from('ok')),
+  ]);
+  for (let i = 0; i < n; i++) unit.copy(chunk, i * unit.length);
+  feed(t.c2s, chunk);
+  assert.equal(t.ctx.skipped.frames, n);
+  assert.equal(t.ctx.skipped.issues.length, 20);
+  assert.deepEqual(
+    t.messages().map((m) => m.routingKey),
+    ['after'],
+  );
+});

@@ -96,7 +96,8 @@ export class AmqpFrameStream {
       p = this.continuePartial(buf, p, end, ts);
       if (p < 0) return;
     }
-    this.frames(buf, p, end, ts, offset - start, false);
+    const q = this.frames(buf, p, end, ts, offset - start, false);
+    if (q >= 0) this.scanPush(buf, q, end, ts, offset - start + q, false);
   }
 
   /** Bytes of the stream are missing (not captured; the TCP layer counted them). */
@@ -186,23 +187,24 @@ export class AmqpFrameStream {
 
   /**
    * Frames in buf[p, end); `base` maps a position to an input offset (offset = base + position).
-   * Leaves an incomplete trailing frame in head/part.
+   * Leaves an incomplete trailing frame in head/part and returns -1, or, on damage, switches to
+   * scan mode and returns where scanning starts (the caller scans: no recursion, however many
+   * damaged frames a chunk holds).
    */
-  private frames(buf: Uint8Array, p: number, end: number, ts: number, base: number, owned: boolean): void {
+  private frames(buf: Uint8Array, p: number, end: number, ts: number, base: number, owned: boolean): number {
     while (p < end) {
       const avail = end - p;
       if (avail < 7 || (buf[p] === 0x41 && avail < 8)) {
         this.head.set(buf.subarray(p, end), 0);
         this.headLen = avail;
         this.partOffset = base + p;
-        return;
+        return -1;
       }
       const total = this.checkHeader(buf, p, base + p);
       if (total < 0) {
         this.ctx.skipped.bytes += 1;
         this.mode = MODE_SCAN;
-        this.scanPush(buf, p + 1, end, ts, base + p + 1, false);
-        return;
+        return p + 1;
       }
       if (total > avail) {
         this.part = new Uint8Array(total);
@@ -210,7 +212,7 @@ export class AmqpFrameStream {
         this.partLen = avail;
         this.headLen = 7;
         this.partOffset = base + p;
-        return;
+        return -1;
       }
       if (buf[p] === 0x41) {
         p += 8;
@@ -220,12 +222,12 @@ export class AmqpFrameStream {
         this.corrupt(base + p, 'frame does not end with 0xCE');
         this.ctx.skipped.bytes += 1;
         this.mode = MODE_SCAN;
-        this.scanPush(buf, p + 1, end, ts, base + p + 1, false);
-        return;
+        return p + 1;
       }
       this.dispatch(buf, p, p + total, ts, base + p, owned);
       p += total;
     }
+    return -1;
   }
 
   /** Frame length for a header at b[p] (7 bytes available, 8 for "AMQP"), or -1 if implausible. */
@@ -284,32 +286,39 @@ export class AmqpFrameStream {
     offset: number,
     final: boolean,
   ): void {
-    let b: Buffer;
-    if (this.scan === null) {
-      b = Buffer.from(buf.buffer, buf.byteOffset + start, end - start);
-      this.scanOffset = offset;
-    } else {
-      b = Buffer.concat([this.scan, buf.subarray(start, end)]);
-    }
-    this.scan = null;
-    const r = this.findSync(b, final);
-    if (r < 0) {
-      // Undecided from position -r-1 on: keep that tail (copied: b may view the caller's chunk).
-      const keep = -r - 1;
-      this.ctx.skipped.bytes += keep;
-      this.scan = keep < b.length ? Buffer.from(b.subarray(keep)) : null;
-      this.scanOffset += keep;
-      if (final && this.scan !== null) {
-        this.ctx.skipped.bytes += this.scan.length;
-        this.scan = null;
+    for (;;) {
+      let b: Buffer;
+      if (this.scan === null) {
+        b = Buffer.from(buf.buffer, buf.byteOffset + start, end - start);
+        this.scanOffset = offset;
+      } else {
+        b = Buffer.concat([this.scan, buf.subarray(start, end)]);
       }
-      return;
+      this.scan = null;
+      const r = this.findSync(b, final);
+      if (r < 0) {
+        // Undecided from position -r-1 on: keep that tail (copied: b may view the caller's chunk).
+        const keep = -r - 1;
+        this.ctx.skipped.bytes += keep;
+        this.scan = keep < b.length ? Buffer.from(b.subarray(keep)) : null;
+        this.scanOffset += keep;
+        if (final && this.scan !== null) {
+          this.ctx.skipped.bytes += this.scan.length;
+          this.scan = null;
+        }
+        return;
+      }
+      this.ctx.skipped.bytes += r;
+      this.mode = MODE_SYNCED;
+      const base = this.scanOffset;
+      // frames() may keep a straddling tail in head/part: those are copies, so b may go.
+      const q = this.frames(b, r, b.length, ts, base, false);
+      if (q < 0) return;
+      buf = b; // damaged again at q: scan on from there
+      start = q;
+      end = b.length;
+      offset = base + q;
     }
-    this.ctx.skipped.bytes += r;
-    this.mode = MODE_SYNCED;
-    const base = this.scanOffset;
-    this.frames(b, r, b.length, ts, base, false);
-    // frames() may have kept a straddling tail in head/part: they are copies, so b may go.
   }
 
   /**
