@@ -161,7 +161,7 @@ export async function runHarness(
 export async function until(
   what: string,
   cond: () => boolean | Promise<boolean>,
-  limitMs = 20_000,
+  limitMs = 60_000,
 ): Promise<void> {
   const end = Date.now() + limitMs;
   while (!(await cond())) {

@@ -53,8 +53,8 @@ SERVER = 'host-a.example.org'
 NOTIFY_TOPIC = 'notifications'
 PUBLISHER = 'rpcscope-harness.' + SERVER
 CALL_TIMEOUT_S = 1
-SLOW_SLEEP_S = 2.0
-WAIT_S = 15.0
+SLOW_SLEEP_S = 3.0
+WAIT_S = 60.0
 
 LOG = logging.getLogger('oslo_harness')
 
