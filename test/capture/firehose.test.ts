@@ -16,7 +16,7 @@ const mgmt = new ManagementClient({ url: 'http://127.0.0.1:15672', user: 'guest'
 
 async function freshVhost(t: { after: (fn: () => Promise<void>) => void }, tracing = false): Promise<string> {
   const vhost = `rpcscope-test-firehose-${randomBytes(4).toString('hex')}`;
-  await mgmt.putVhost(vhost, { tracing });
+  await mgmt.putVhost(vhost, { tracing, description: 'firehose test', tags: 'rpcscope,test' });
   await mgmt.setPermissions(vhost, 'guest');
   t.after(() => mgmt.deleteVhost(vhost));
   return vhost;
@@ -91,7 +91,11 @@ test('captures publishes and deliveries, turns tracing on and restores it off', 
   assert.equal(final.dropped, 0);
   assert.equal(final.sinkErrors, 0);
   assert.equal(final.tracing.restored, 'off');
-  assert.equal((await mgmt.vhost(vhost)).tracing, false, 'tracing restored off');
+  const after = await mgmt.vhost(vhost);
+  assert.equal(after.tracing, false, 'tracing restored off');
+  // PUT /api/vhosts/<v> replaces the settings: switching tracing must keep description and tags.
+  assert.equal(after.description, 'firehose test');
+  assert.deepEqual(after.tags, ['rpcscope', 'test']);
 
   const [p1, p2, d] = [
     c.messages.find((m) => m.event === 'publish' && m.routingKey === 'work.host-a.example.org'),
