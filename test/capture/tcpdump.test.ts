@@ -7,16 +7,23 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import amqp from 'amqplib';
 import { readPcapFile } from '../../src/capture/pcap-file.ts';
 import { startTcpdump } from '../../src/capture/tcpdump.ts';
 import { isRpcscopeError } from '../../src/errors.ts';
 import type { CaptureEvent, WireMessage } from '../../src/records.ts';
 
-const N = 60;
+// lo: Ethernet link type; any: LINUX_SLL2 (libpcap ≥ 1.10), where loopback packets show up too.
+for (const [iface, N] of [
+  ['lo', 60],
+  ['any', 20],
+] as const) {
+  test(`tcpdump -i ${iface} decodes ${N} publishes and deliveries made by amqplib in a fresh vhost`, (t) =>
+    live(t, iface, N));
+}
 
-test(`tcpdump on lo decodes ${N} publishes and deliveries made by amqplib in a fresh vhost`, async (t) => {
+async function live(t: TestContext, iface: string, N: number): Promise<void> {
   const vhost = `rpcscope-wire-${process.pid}-${Date.now()}`;
   // The management API is much faster than rabbitmqctl (no Erlang VM start per call).
   const api = async (method: string, path: string, body?: unknown): Promise<void> => {
@@ -39,7 +46,7 @@ test(`tcpdump on lo decodes ${N} publishes and deliveries made by amqplib in a f
   const outFile = join(d, 'live.pcap');
 
   const events: CaptureEvent[] = [];
-  const run = startTcpdump({ iface: 'lo', port: 5672, outFile, sink: { event: (e) => events.push(e) } });
+  const run = startTcpdump({ iface, port: 5672, outFile, sink: { event: (e) => events.push(e) } });
   t.after(() => run.stop().catch(() => undefined));
   await run.ready;
 
@@ -106,7 +113,7 @@ test(`tcpdump on lo decodes ${N} publishes and deliveries made by amqplib in a f
   const r2 = await readPcapFile(outFile, { event: (e) => again.push(e) });
   assert.equal(r2.bytes, result.bytes);
   assert.equal(mine(again).length, 2 * N);
-});
+}
 
 test('tcpdump missing, or an interface that does not exist: clear RpcscopeErrors', async () => {
   const missing = startTcpdump({
