@@ -263,6 +263,7 @@ export function startEmulation(scenarioIn: Scenario, opts: EmulationOptions = {}
   let brokerRefused = false;
   let stoppedBy: EmulationResult['stoppedBy'] = 'duration';
   let rampUpS = 0;
+  let upAtEnd = 0;
   let steadyStart = 0;
   let steadyEnd = 0;
 
@@ -471,6 +472,7 @@ export function startEmulation(scenarioIn: Scenario, opts: EmulationOptions = {}
       }
     }
     steadyEnd = performance.now();
+    upAtEnd = services.reduce((n, x) => n + (x.up ? 1 : 0), 0);
     scheduler.stop();
   };
 
@@ -535,7 +537,7 @@ export function startEmulation(scenarioIn: Scenario, opts: EmulationOptions = {}
       endedAt: new Date().toISOString(),
       rampUpS,
       steadyS: steadyEnd > steadyStart ? (steadyEnd - steadyStart) / 1000 : 0,
-      services: { planned: services.length, connected: started, failed, byGroup: groupStats },
+      services: { planned: services.length, connected: started, failed, upAtEnd, byGroup: groupStats },
       methods: methodsOut,
       reconnects,
       publishConfirms: { confirmed, nacked },
@@ -546,7 +548,7 @@ export function startEmulation(scenarioIn: Scenario, opts: EmulationOptions = {}
         peakHeapUsedBytes: peakHeap,
         meanCpu: cpuN === 0 ? 0 : cpuSum / cpuN,
       },
-      complete: stoppedBy === 'duration' && failed === 0,
+      complete: stoppedBy === 'duration' && failed === 0 && upAtEnd === services.length,
       stoppedBy,
       errors,
     };

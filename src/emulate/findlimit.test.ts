@@ -25,6 +25,7 @@ function result(computes: number, latencyMs: number, timeouts: number): Emulatio
       planned: computes,
       connected: computes,
       failed: 0,
+      upAtEnd: computes,
       byGroup: { 'nova-compute': { planned: computes, connected: computes } },
     },
     methods: { [m.key]: summarise(m) },

@@ -72,6 +72,7 @@ export function mergeResults(results: readonly EmulationResult[]): EmulationResu
       planned: sum((r) => r.services.planned),
       connected: sum((r) => r.services.connected),
       failed: sum((r) => r.services.failed),
+      upAtEnd: sum((r) => r.services.upAtEnd),
       byGroup,
     },
     methods,

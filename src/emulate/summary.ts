@@ -12,7 +12,10 @@ export function renderSummary(r: EmulationResult): string {
     `scenario ${r.scenario}${shard}: ${r.services.connected}/${r.services.planned} services connected, ramp-up ${r.rampUpS.toFixed(1)} s, steady ${r.steadyS.toFixed(1)} s${r.speedup !== 1 ? `, periods ÷${r.speedup} (speed-up)` : ''}`,
   );
   for (const [g, v] of Object.entries(r.services.byGroup)) lines.push(`  ${g}: ${v.connected}/${v.planned}`);
+  if (r.services.upAtEnd < r.services.connected)
+    lines.push(`  only ${r.services.upAtEnd} services were connected at the end of the steady state`);
   const t = new Table({
+    style: { head: [], border: [] },
     head: ['method', 'calls', 'ok', 'remote err', 'timeouts', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
   });
   for (const m of Object.values(r.methods))
@@ -29,6 +32,7 @@ export function renderSummary(r: EmulationResult): string {
     ]);
   if (Object.keys(r.methods).length > 0) lines.push(t.toString());
   const a = new Table({
+    style: { head: [], border: [] },
     head: [
       'kind/group',
       'sent',
@@ -54,9 +58,8 @@ export function renderSummary(r: EmulationResult): string {
     lines.push(
       `broker (last sample): ${last.connections ?? '?'} connections, ${last.channels ?? '?'} channels, ${last.queues ?? '?'} queues, memory ${last.memBytes !== undefined ? mib(last.memBytes) : '?'}, fds ${last.fdUsed ?? '?'}/${last.fdTotal ?? '?'}, sockets ${last.socketsUsed ?? '?'}, Erlang processes ${last.procUsed ?? '?'}${last.alarms.length > 0 ? `, ALARMS: ${last.alarms.join('; ')}` : ''}`,
     );
-  const per = r.services.connected > 0 ? r.emulator.peakRssBytes / r.services.connected : 0;
   lines.push(
-    `emulator: peak RSS ${mib(r.emulator.peakRssBytes)}, peak heap ${mib(r.emulator.peakHeapUsedBytes)}${per > 0 ? ` (${(per / 1024).toFixed(0)} KiB RSS per service)` : ''}, mean CPU ${(r.emulator.meanCpu * 100).toFixed(0)} % of a core`,
+    `emulator: peak RSS ${mib(r.emulator.peakRssBytes)}, peak heap ${mib(r.emulator.peakHeapUsedBytes)} (Node's own ~100 MiB included; per-service cost: npm run bench emulate), mean CPU ${(r.emulator.meanCpu * 100).toFixed(0)} % of a core`,
   );
   if (!r.complete)
     lines.push(`INCOMPLETE: ended by ${r.stoppedBy}; the figures above are what was measured until then`);

@@ -155,6 +155,8 @@ export interface EmulationResult {
     readonly planned: number;
     readonly connected: number;
     readonly failed: number;
+    /** Connected when the steady state ended (lower than `connected` after broker trouble). */
+    readonly upAtEnd: number;
     readonly byGroup: Record<string, { planned: number; connected: number }>;
   };
   readonly methods: Record<string, MethodStats>;
