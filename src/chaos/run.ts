@@ -137,6 +137,24 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosResult> {
     JSON.stringify(policy),
   ]);
 
+  if (queues === 'quorum') {
+    // The notification listeners' classic durable queue (see below) would be stuck on a dead
+    // home node ("home node ... is down", 404 on redeclare); mirroring it keeps it available
+    // like the quorum queues around it. Higher priority than the vhost-wide policy.
+    await cluster.ctl(1, [
+      'set_policy',
+      '-p',
+      vhost,
+      '--apply-to',
+      'queues',
+      '--priority',
+      '1',
+      'rpcscope-chaos-notifications',
+      '^notifications\\.',
+      JSON.stringify({ ...policy, ...MIRRORED_POLICY }),
+    ]);
+  }
+
   const upstreamsFrom = (first: number): Upstream[] => {
     const n = cluster.nodes.length;
     return Array.from({ length: n }, (_, k) => cluster.node(((first - 1 + k) % n) + 1)).map((x) => ({
