@@ -71,3 +71,14 @@ test('pcap timestamps: µs and ns files give the same times to the µs', () => {
   assert.ok(Math.abs(us - ns) < 0.001);
   assert.ok(Math.abs(us - a.packets.at(-1)!.ts) < 0.001);
 });
+
+test('an unsupported link type is one issue naming it, every packet counted', () => {
+  const a = conv(40001, 1_700_000_000_000);
+  const { result, messages } = decodeBytes(
+    writePcap(a.packets, { linkType: 1 }).fill(0, 20, 21).fill(105, 20, 21),
+  );
+  assert.equal(messages.length, 0);
+  assert.equal(result.skipped.records, a.packets.length);
+  assert.equal(result.skipped.issues.length, 1);
+  assert.match(result.skipped.issues[0]!.message, /link type 105 is not supported/);
+});

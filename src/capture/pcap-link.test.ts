@@ -7,6 +7,7 @@ import {
   newTcpPacket,
   PARSE_BAD,
   PARSE_FRAGMENT,
+  PARSE_LINK,
   PARSE_OK,
   PARSE_OTHER,
   parsePacket,
@@ -75,5 +76,5 @@ test('truncated headers are BAD, UDP and ARP are OTHER, fragments are FRAGMENT',
   const frag = Uint8Array.from(eth);
   frag[14 + 6] = 0x20; // MF
   assert.equal(parsePacket(1, frag, 0, frag.length, t), PARSE_FRAGMENT);
-  assert.equal(parsePacket(147, eth, 0, eth.length, t), PARSE_OTHER, 'unknown link type');
+  assert.equal(parsePacket(147, eth, 0, eth.length, t), PARSE_LINK, 'unknown link type');
 });

@@ -36,6 +36,8 @@ export const PARSE_OTHER = 1;
 export const PARSE_BAD = 2;
 /** An IP fragment: not reassembled (AMQP over TCP on a sane MTU never fragments). */
 export const PARSE_FRAGMENT = 3;
+/** A link type this reader does not know. */
+export const PARSE_LINK = 4;
 
 export function newTcpPacket(): TcpPacket {
   return {
@@ -108,7 +110,7 @@ export function parsePacket(
       break;
     }
     default:
-      return PARSE_OTHER;
+      return PARSE_LINK;
   }
   if (ethertype === 0x0800) return ipv4(buf, p, end, out);
   if (ethertype === 0x86dd) return ipv6(buf, p, end, out);

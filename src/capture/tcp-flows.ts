@@ -14,6 +14,7 @@ import {
   newTcpPacket,
   PARSE_BAD,
   PARSE_FRAGMENT,
+  PARSE_LINK,
   PARSE_OK,
   parsePacket,
   TCP_ACK,
@@ -42,6 +43,7 @@ export class TcpFlows implements PacketHandler {
   lastTs = 0;
   private lastOffset = 0;
   private fragments = 0;
+  private readonly unknownLinks = new Set<number>();
 
   constructor(ctx: DecodeContext, port: number) {
     this.ctx = ctx;
@@ -63,6 +65,16 @@ export class TcpFlows implements PacketHandler {
         );
       } else if (r === PARSE_FRAGMENT && this.fragments++ === 0) {
         this.ctx.issue(offset, 'IP fragments are not reassembled; fragmented TCP segments are skipped');
+      } else if (r === PARSE_LINK) {
+        this.ctx.skipped.records++;
+        this.ctx.skipped.bytes += end - start;
+        if (!this.unknownLinks.has(linkType)) {
+          this.unknownLinks.add(linkType);
+          this.ctx.issue(
+            offset,
+            `link type ${linkType} is not supported (Ethernet, SLL, SLL2, RAW, NULL/LOOP are); capture with tcpdump -i lo, -i any or an Ethernet interface`,
+          );
+        }
       }
       return;
     }
