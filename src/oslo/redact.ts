@@ -10,8 +10,16 @@ export const REDACTED = '***';
 /** Keys whose value is a secret, wherever they appear (context, args, nested objects). */
 const SECRET_KEY = /pass(word|wd)?|token|secret|credential|admin_pass|private_key|api_key/i;
 
+/** Context and argument keys repeat in every message: remember the verdict per key. */
+const verdicts = new Map<string, boolean>();
+
 export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key);
+  let v = verdicts.get(key);
+  if (v === undefined) {
+    v = SECRET_KEY.test(key);
+    if (verdicts.size < 10_000) verdicts.set(key, v);
+  }
+  return v;
 }
 
 /** Cheap pre-check so most strings are returned untouched. */
@@ -19,6 +27,8 @@ const MAYBE_URL_CREDENTIALS = /:[^@\s/]*@/;
 
 /** Removes credentials from URLs inside a free-text string. */
 export function redactString(s: string): string {
+  // URL credentials need an '@', token-like query parameters a '?' or '&'
+  if (!s.includes('@') && !s.includes('?') && !s.includes('&')) return s;
   if (!MAYBE_URL_CREDENTIALS.test(s) && !/[?&][^=]*(pass|token|secret|key)/i.test(s)) return s;
   return s.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (url) => redactUrl(url));
 }

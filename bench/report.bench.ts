@@ -1,0 +1,109 @@
+/**
+ * `npm run bench report`: the whole `rpcscope report` path (pcap → AMQP → oslo meaning → call⇄reply
+ * join → report aggregates, streamed as the CLI does) against tshark's AMQP dissection of the same
+ * capture. Uses the real-traffic pcap that bench/decode.bench.ts records under /tmp/rpcscope-bench/
+ * (recorded first if missing).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { loadCaptures } from '../src/analyse/load.ts';
+import { ReportAccumulator } from '../src/analyse/report.ts';
+
+const TARGET_MB = Number(process.env.RPCSCOPE_BENCH_DECODE_MB ?? 220);
+const file = join('/tmp/rpcscope-bench', `decode-${TARGET_MB}MB.pcap`);
+const log = (s: string): void => {
+  process.stderr.write(`[report.bench] ${s}\n`);
+};
+
+if (!existsSync(file)) {
+  log(`${file} missing: recording it with bench/decode.bench.ts`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'decode.bench.ts')], {
+    stdio: 'inherit',
+  });
+  if (r.status !== 0 || !existsSync(file)) throw new Error('could not record the benchmark capture');
+}
+const mb = statSync(file).size / 1048576;
+
+async function reportOnce() {
+  const acc = new ReportAccumulator();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let messages = 0;
+  const loaded = await loadCaptures([file], {
+    keep: false,
+    onMessage: (m) => {
+      messages++;
+      acc.message(m);
+    },
+    onCall: (c) => acc.call(c),
+    onTopology: (t) => acc.topology(t),
+  });
+  const report = acc.result(loaded);
+  const wallMs = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { wallMs, cpuMs: (c.user + c.system) / 1000, messages, report };
+}
+
+function tshark(): Promise<{ wallMs: number; cpuMs: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const p = spawn(
+      'bash',
+      [
+        '-c',
+        `TIMEFORMAT='%U %S'; time (tshark -o tcp.reassemble_out_of_order:TRUE -r '${file}' -Y amqp -T fields -E aggregator=, -e amqp.method.class -e amqp.method.method -e amqp.method.arguments.routing_key > /dev/null 2>&1)`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let err = '';
+    p.stderr.setEncoding('utf8').on('data', (s: string) => {
+      err += s;
+    });
+    p.on('error', reject);
+    p.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`tshark failed: ${err}`));
+      const [u, s] = (err.trim().split('\n').at(-1) ?? '0 0').split(' ').map(Number);
+      resolve({ wallMs: performance.now() - t0, cpuMs: ((u ?? 0) + (s ?? 0)) * 1000 });
+    });
+  });
+}
+
+log(`capture ${file}: ${mb.toFixed(1)} MB`);
+const runs = [];
+for (let i = 0; i < 3; i++) runs.push(await reportOnce());
+runs.sort((a, b) => a.wallMs - b.wallMs);
+const best = runs[0] as Awaited<ReturnType<typeof reportOnce>>;
+log('tshark on the same file...');
+const ts = await tshark();
+const r = best.report;
+const line = (k: string, v: string): void => {
+  process.stdout.write(`${k.padEnd(34)} ${v}\n`);
+};
+line('capture', `${file} (${mb.toFixed(1)} MB, ${best.messages} messages)`);
+line('machine', `${cpus()[0]?.model ?? '?'} × ${cpus().length}, node ${process.version}`);
+line(
+  'rpcscope report (best of 3)',
+  `${(best.wallMs / 1000).toFixed(2)} s wall, ${(best.cpuMs / 1000).toFixed(2)} s CPU`,
+);
+line(
+  '  throughput',
+  `${(mb / (best.wallMs / 1000)).toFixed(0)} MB/s wall, ${(mb / (best.cpuMs / 1000)).toFixed(0)} MB/s per core (CPU time)`,
+);
+line(
+  '  messages',
+  `${((best.messages / best.wallMs) * 1000).toFixed(0)} messages/s; ${r.messages.published} published (${Object.entries(
+    r.byKind,
+  )
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')})`,
+);
+line(
+  'tshark -Y amqp -T fields',
+  `${(ts.wallMs / 1000).toFixed(2)} s wall, ${(ts.cpuMs / 1000).toFixed(2)} s CPU, ${(mb / (ts.wallMs / 1000)).toFixed(1)} MB/s`,
+);
+line(
+  'ratio rpcscope report / tshark',
+  `${(ts.wallMs / best.wallMs).toFixed(1)}× wall, ${(ts.cpuMs / best.cpuMs).toFixed(1)}× CPU`,
+);
