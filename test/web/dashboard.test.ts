@@ -48,6 +48,8 @@ test('the dashboard shows live numbers in Chromium while traffic flows', async (
   });
   t.after(() => ctx.close());
   const page = await ctx.newPage();
+  // A bound for a shared, loaded machine, not a speed assertion.
+  page.setDefaultTimeout(120_000);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const remote: string[] = [];
@@ -58,18 +60,31 @@ test('the dashboard shows live numbers in Chromium while traffic flows', async (
   await page.waitForSelector('#status.live');
 
   const num = async (id: string) => Number(((await page.textContent(`#${id}`)) ?? '').replace(/,/g, ''));
+  // Poll on a timer: requestAnimationFrame (the default) may be throttled in a headless page.
+  const poll = { polling: 250 } as const;
   await page.waitForFunction(
     () => Number(document.getElementById('total-messages')?.textContent?.replace(/,/g, '')) > 50,
+    undefined,
+    poll,
   );
   const first = await num('total-messages');
   // live: the number grows while the page stays open (SSE pushes, no reload)
   await page.waitForFunction(
     (n) => Number(document.getElementById('total-messages')?.textContent?.replace(/,/g, '')) > n + 50,
     first,
+    poll,
   );
   assert.ok((await num('total-messages')) > first);
-  await page.waitForFunction(() => Number(document.getElementById('rate-now')?.textContent) > 0);
-  await page.waitForFunction(() => Number(document.getElementById('total-failures')?.textContent) > 0);
+  await page.waitForFunction(
+    () => Number(document.getElementById('rate-now')?.textContent) > 0,
+    undefined,
+    poll,
+  );
+  await page.waitForFunction(
+    () => Number(document.getElementById('total-failures')?.textContent) > 0,
+    undefined,
+    poll,
+  );
   await page.waitForSelector('#methods-count td:text("build_instances")');
   await page.waitForSelector('#methods-p99 td:text("build_instances")');
   await page.waitForSelector('#failures td:text-matches("NoValidHost")');
