@@ -4,7 +4,7 @@
  * three queues (compute, compute.<host>, compute_fanout_<id>) plus its reply queue, calls
  * Service.save every 10 s and runs the 60 s update_available_resource burst; one emulated
  * conductor (same process) answers. Steps up the count (RPCSCOPE_BENCH_COMPUTES, default
- * "2000,5000,8000") until a step fails to hold: a compute that cannot connect or is not
+ * "5000", e.g. "2000,5000,8000") until a step fails to hold: a compute that cannot connect or is not
  * connected at the end, or a reconnect. RPC health (calls, timeouts, p99) is printed beside it:
  * it depends on the CPU the broker and the emulator get on a shared machine, so the load average
  * is printed too. Prints heap and RSS per emulated compute, the emulator's CPU share, and the RSS
@@ -27,7 +27,7 @@ import { parseScenario } from '../src/emulate/scenario.ts';
 import { quantile } from '../src/emulate/stats.ts';
 import type { EmulationResult } from '../src/emulate/types.ts';
 
-const STEPS = (process.env.RPCSCOPE_BENCH_COMPUTES ?? '2000,5000,8000').split(',').map(Number);
+const STEPS = (process.env.RPCSCOPE_BENCH_COMPUTES ?? '5000').split(',').map(Number);
 const STEADY_S = Number(process.env.RPCSCOPE_BENCH_STEADY_S ?? 70);
 const log = (s: string) => process.stderr.write(`[bench emulate] ${s}\n`);
 
@@ -256,6 +256,7 @@ async function main(): Promise<void> {
       rows.push(
         `${String(n).padStart(6)} | ${String(computes).padStart(9)} | ${r.rampUpS.toFixed(0).padStart(6)} s | ${String(calls).padStart(7)} | ${String(timeouts).padStart(8)} | ${p99.toFixed(0).padStart(7)} | ${(heapPer / 1024).toFixed(1).padStart(9)} | ${(rssPer / 1024).toFixed(1).padStart(8)} | ${(r.emulator.meanCpu * 100).toFixed(0).padStart(5)} % | ${brokerCpu === undefined ? '    -' : `${(brokerCpu * 100).toFixed(0).padStart(5)} %`} | ${load.padStart(4)} | ${ok ? 'held' : `BROKE (${r.services.failed} not connected, ${r.services.upAtEnd} up at end, ${r.reconnects} reconnects; ${r.errors[0] ?? ''})`}`,
       );
+      log(`step done: ${rows.at(-1)}`);
       if (!ok) break;
       held = { n, r, heapPer, rssPer, ...(brokerCpu !== undefined ? { brokerCpu } : {}) };
     }
