@@ -32,6 +32,30 @@ test('formatTracingRecord writes exactly the plugin format: every fixture line r
   }
 });
 
+test('a publish whose routing is unknown is written as routed_queues "none" and reads back unknown', () => {
+  const w: WireMessage = {
+    seq: 0,
+    ts: Date.parse('2026-01-02T03:04:05.678Z'),
+    source: 'pcap',
+    event: 'publish',
+    exchange: '',
+    routingKey: 'reply_x',
+    properties: { contentType: 'application/json', deliveryMode: 2, clusterId: 'c' },
+    body: new Uint8Array([123, 125]),
+    bodySize: 2,
+  };
+  const line = formatTracingRecord(w);
+  assert.equal(
+    line,
+    '{"channel":0,"connection":"none","exchange":"","node":"none","payload":"e30=","properties":{"cluster_id":"c","content_type":"application/json","delivery_mode":2},"queue":"none","routed_queues":"none","routing_keys":["reply_x"],"timestamp":"2026-01-02T03:04:05.678+00:00","type":"published","user":"none","vhost":"none"}',
+  );
+  const back = wireFromTracingRecord(JSON.parse(line), 0);
+  assert.ok(typeof back !== 'string');
+  assert.equal(back.routedQueues, undefined);
+  assert.equal(back.properties.clusterId, 'c');
+  assert.throws(() => formatTracingRecord({ ...w, event: 'return' }), { code: 'RPCSCOPE_BAD_ARGUMENT' });
+});
+
 test('tracing reader: events, connection, queue, routed queues, timestamps', async () => {
   const { sink, msgs } = collect();
   const r = await readTracingFile(join(FIX, 'boot.tracing.json'), sink);

@@ -95,7 +95,9 @@ export function formatTracingRecord(w: WireMessage): string {
     payload: Buffer.from(w.body.buffer, w.body.byteOffset, w.body.byteLength).toString('base64'),
     properties: propertiesToTable(w.properties),
     queue: published ? 'none' : (w.queue ?? 'none'),
-    routed_queues: published ? [...(w.routedQueues ?? [])] : 'none',
+    // Unknown routing (a pcap shows no routing) is written as "none", never as [] which would
+    // read back as "routed nowhere" (NO_ROUTE).
+    routed_queues: published && w.routedQueues !== undefined ? [...w.routedQueues] : 'none',
     routing_keys: [w.routingKey],
     timestamp: isoTimestamp(w.ts),
     type: published ? 'published' : 'received',
