@@ -4,7 +4,7 @@
  */
 import type { Command } from '@commander-js/extra-typings';
 import { RpcscopeError } from '../errors.ts';
-import { DEFAULT_AMQP_URL, parseDuration, type SourceSpec, startWatch } from '../export/watch.ts';
+import { DEFAULT_AMQP_URL, parseDuration, parseSize, type SourceSpec, startWatch } from '../export/watch.ts';
 import { redactUrl } from '../util/url.ts';
 import { parseListen } from '../web/server.ts';
 
@@ -56,6 +56,7 @@ export function register(program: Command): void {
     .option('--store <path>', 'also write decoded messages and calls to this DuckDB file')
     .option('--retain <age>', 'with --store: delete records older than this (e.g. 7d, 12h)')
     .option('--retain-rows <n>', 'with --store: keep at most this many messages')
+    .option('--retain-size <bytes>', 'with --store: keep the file under this size (e.g. 2G, 500M)')
     .option('--otlp <url>', 'send one span per RPC to this OTLP/HTTP traces endpoint (…/v1/traces)')
     .option(
       '--duration <seconds>',
@@ -80,6 +81,7 @@ export function register(program: Command): void {
       }
       const retain = o.retain !== undefined ? parseDuration(o.retain) : undefined;
       const retainRows = positive('--retain-rows', o.retainRows);
+      const retainBytes = o.retainSize !== undefined ? parseSize(o.retainSize) : undefined;
       const durationS = positive('--duration', o.duration);
       const errors = new Map<string, number>();
       const w = await startWatch({
@@ -100,6 +102,7 @@ export function register(program: Command): void {
                 retention: {
                   ...(retain !== undefined ? { maxAgeMs: retain } : {}),
                   ...(retainRows !== undefined ? { maxRows: retainRows } : {}),
+                  ...(retainBytes !== undefined ? { maxBytes: retainBytes } : {}),
                 },
               },
             }

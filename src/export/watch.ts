@@ -256,3 +256,11 @@ export function parseDuration(s: string): number {
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] ?? ''] ?? 1;
   return Number(m[1]) * unit * 1000;
 }
+
+/** Parses "2G", "500M", "64k" or plain bytes. */
+export function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(s.trim());
+  if (m === null) throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `not a size: "${s}" (use e.g. 500M, 2G)`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[(m[2] ?? '').toLowerCase()] ?? 1;
+  return Math.floor(Number(m[1]) * unit);
+}

@@ -86,3 +86,22 @@ test('readStore on a missing table says so', async (t) => {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   await assert.rejects(readStore(join(dir, 'empty.duckdb')), { code: 'RPCSCOPE_STORE' });
 });
+
+test('retention by size drops the oldest fifth when the file is over the limit', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rpcscope-store-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const loaded = await loadCaptures([FIXTURE]);
+  const path = join(dir, 's.duckdb');
+  const store = await EventStore.open({ path, retention: { maxBytes: 1 } });
+  for (const m of loaded.messages) store.message(m);
+  store.flush();
+  assert.ok(store.fileBytes() > 1);
+  const deleted = await store.enforceRetention();
+  await store.close();
+  const back = await readStore(path);
+  assert.ok(deleted >= Math.floor(loaded.messages.length * 0.2), `deleted ${deleted}`);
+  assert.equal(back.messages.length, loaded.messages.length - deleted);
+  const minTs = Math.min(...back.messages.map((m) => m.wire.ts));
+  const gone = loaded.messages.filter((m) => m.wire.ts < minTs).length;
+  assert.equal(gone, deleted, 'the oldest went');
+});

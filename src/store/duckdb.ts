@@ -8,6 +8,7 @@
  * decoder drops them and redacts the context (src/oslo/redact.ts). DuckDB allows one writer
  * process per file; counts come back as bigint.
  */
+import { statSync } from 'node:fs';
 import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { CallCorrelator } from '../correlate/calls.ts';
 import { RpcscopeError } from '../errors.ts';
@@ -60,6 +61,11 @@ export interface Retention {
   readonly maxAgeMs?: number;
   /** Keep at most this many message rows (oldest go first). */
   readonly maxRows?: number;
+  /**
+   * When the file (with its WAL) is larger than this, the oldest 20 % of rows go. DuckDB reuses the
+   * freed blocks, so the file stops growing rather than shrinking.
+   */
+  readonly maxBytes?: number;
 }
 
 export interface StoreOptions {
@@ -218,8 +224,27 @@ export class EventStore {
         );
       }
     }
+    if (r.maxBytes !== undefined && this.fileBytes() > r.maxBytes) {
+      const q = await this.conn.runAndReadAll('SELECT quantile_disc(ts, 0.2) AS cut FROM messages');
+      const cut = Number(q.getRowObjects()[0]?.cut ?? Number.NaN);
+      if (Number.isFinite(cut)) deleted += await this.deleteWhere(`ts <= ${cut}`, `ts <= ${cut}`);
+      await this.conn.run('CHECKPOINT');
+    }
     this.deleted += deleted;
     return deleted;
+  }
+
+  /** Size of the store on disk: the database file and its write-ahead log. */
+  fileBytes(): number {
+    let n = 0;
+    for (const f of [this.opts.path, `${this.opts.path}.wal`]) {
+      try {
+        n += statSync(f).size;
+      } catch {
+        // no WAL yet
+      }
+    }
+    return n;
   }
 
   private async deleteWhere(messagesWhere: string, callsWhere: string): Promise<number> {
