@@ -70,6 +70,10 @@ test('checkFaults: nodes and groups must exist; sorted by time', () => {
 });
 
 test('scenario YAML with a chaos: section; errors keep their line numbers', () => {
+  for (const f of ['faults-tour.yaml']) {
+    const t = parseChaosScenario(readFileSync(new URL(`../../examples/chaos/${f}`, import.meta.url), 'utf8'));
+    assert.equal(t.chaos.faults.length, 6);
+  }
   const { scenario, chaos } = parseChaosScenario(
     readFileSync(new URL('../../examples/chaos/ha-kill.yaml', import.meta.url), 'utf8'),
   );
