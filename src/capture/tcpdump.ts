@@ -164,8 +164,8 @@ export function startTcpdump(opts: TcpdumpOptions): TcpdumpRun {
  * Waits until tcpdump has written nothing for QUIET_MS (at most MAX_DRAIN_MS), so packets sent
  * just before stop() are written before SIGINT ends the capture.
  */
-const QUIET_MS = 150;
-const MAX_DRAIN_MS = 1500;
+const QUIET_MS = 250;
+const MAX_DRAIN_MS = 2000;
 
 async function quiet(last: () => number, exited: boolean): Promise<void> {
   if (exited) return;
