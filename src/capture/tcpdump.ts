@@ -142,6 +142,9 @@ export function startTcpdump(opts: TcpdumpOptions): TcpdumpRun {
     });
   });
 
+  // A caller that only awaits `ready` (which rejects too) must not crash on an unhandled `done`.
+  done.catch(() => undefined);
+
   let stopping: Promise<PcapReadResult> | undefined;
   const stop = (): Promise<PcapReadResult> => {
     if (stopping === undefined) {
