@@ -4,8 +4,9 @@
  * arguments are never copied out, they hold passwords and user data).
  */
 import type { RpcMessage, WireMessage } from '../records.ts';
-import { classify } from './classify.ts';
-import { parseBody } from './envelope.ts';
+import { BodyCache } from './body-cache.ts';
+import { classify, TRACE_EXCHANGE } from './classify.ts';
+import type { ParsedBody } from './envelope.ts';
 import { parseFailure } from './failure.ts';
 import { novaObjectName } from './nova-object.ts';
 import { extractContext, redactString } from './redact.ts';
@@ -28,8 +29,14 @@ function expirationMs(e: string | undefined): number | undefined {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** The process-wide parse cache (exported for benchmarks: hit counts, switch). */
+export const bodyCache = new BodyCache();
+const bodies = bodyCache;
+const NOT_OSLO: ParsedBody = { envelope: 'none' };
+
 export function decodeRpc(wire: WireMessage): RpcMessage {
-  const parsed = parseBody(wire.body);
+  // Firehose copies delivered to a trace consumer are never RPC (classify.ts): do not parse them.
+  const parsed = wire.exchange === TRACE_EXCHANGE ? NOT_OSLO : bodies.parse(wire.body);
   const msg = parsed.msg;
   const c = classify(wire.exchange, wire.routingKey, msg);
   // One object, fields added in a fixed order: cheaper than spreading partial objects.
