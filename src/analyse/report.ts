@@ -84,6 +84,8 @@ export interface Report {
     orphanDeliveries: number;
     /** Replies published after their call expired (the caller had given up). */
     lateReplies: number;
+    /** Publishes of a `_msg_id` already pending (a retried publish): one call, counted once. */
+    duplicateCalls: number;
   };
   connections: ConnectionLine[];
   skipped: { bytes: number; frames: number; records: number; issues: string[] };
@@ -354,6 +356,7 @@ export class ReportAccumulator {
         orphanReplies: l.callStats.orphanReplies,
         orphanDeliveries: l.callStats.orphanDeliveries,
         lateReplies: l.callStats.lateReplies,
+        duplicateCalls: l.callStats.duplicateCalls,
       },
       connections,
       skipped: {

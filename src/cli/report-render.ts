@@ -61,6 +61,10 @@ export function renderReport(r: Report): string {
   out.push(
     `  latency ms: p50 ${ms(c.latencyMs.p50)}, p90 ${ms(c.latencyMs.p90)}, p99 ${ms(c.latencyMs.p99)}, max ${ms(c.latencyMs.max)}`,
   );
+  if (c.duplicateCalls)
+    out.push(
+      `  ${c.duplicateCalls} publishes repeated the _msg_id of a pending call (retried publish; counted once)`,
+    );
   if (c.lateReplies)
     out.push(`  ${c.lateReplies} replies came after their call had expired (the caller had given up)`);
   if (c.orphanReplies || c.orphanDeliveries)
