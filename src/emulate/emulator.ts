@@ -180,6 +180,7 @@ export function startEmulation(scenarioIn: Scenario, opts: EmulationOptions = {}
   for (const p of allPlans)
     for (const t of p.spec.topics) byTopic.set(t, [...(byTopic.get(t) ?? []), p.host]);
   const shared = new Map<string, Set<string>>();
+  const exchanges = new Map<string, Set<string>>();
 
   const ctx: ServiceContext = {
     scenario,
@@ -239,6 +240,14 @@ export function startEmulation(scenarioIn: Scenario, opts: EmulationOptions = {}
       const hosts = byTopic.get(topic);
       if (hosts === undefined || hosts.length === 0) return undefined;
       return hosts[Math.floor(rand() * hosts.length)];
+    },
+    sharedExchange(url, name) {
+      let s = exchanges.get(url);
+      if (s === undefined) {
+        s = new Set();
+        exchanges.set(url, s);
+      }
+      s.add(name);
     },
     sharedQueue(url, name) {
       let s = shared.get(url);
@@ -482,13 +491,21 @@ export function startEmulation(scenarioIn: Scenario, opts: EmulationOptions = {}
     const stops = services.map((s) => s.stop(doTeardown));
     await Promise.allSettled(stops);
     if (!doTeardown) return;
-    for (const [url, names] of shared) {
+    for (const url of new Set([...shared.keys(), ...exchanges.keys()])) {
+      const names = shared.get(url) ?? new Set<string>();
       try {
         const c = await amqp.connect(url);
         c.on('error', () => {});
         const ch = await c.createChannel();
         ch.on('error', () => {});
         for (const n of names) await ch.deleteQueue(n).catch(() => {});
+        // Exchanges last, and only when unused: a real service's bindings keep them.
+        for (const x of exchanges.get(url) ?? []) {
+          const ch2 = await c.createChannel();
+          ch2.on('error', () => {});
+          await ch2.deleteExchange(x, { ifUnused: true }).catch(() => {});
+          await ch2.close().catch(() => {});
+        }
         await c.close().catch(() => {});
       } catch (e) {
         noteError(`teardown on ${redactUrl(url)}: ${e instanceof Error ? e.message : String(e)}`);

@@ -53,8 +53,10 @@ export interface ServiceContext {
   onReconnect(s: ServicePlan, attempt: number, delayMs: number): void;
   /** Host of a random emulated instance of the group listening on `topic` (for server: any). */
   anyHost(topic: string): string | undefined;
-  /** Queues whose deletion the emulator owns at teardown (shared topic queues). */
+  /** Queues whose deletion the emulator owns at teardown (shared topic queues, notification queues). */
   sharedQueue(url: string, name: string): void;
+  /** Exchanges declared by emulated services, deleted at teardown when unused. */
+  sharedExchange(url: string, name: string): void;
 }
 
 export type CallOutcome = { outcome: 'ok' | 'remote-error' | 'timeout'; ms: number };
@@ -190,6 +192,7 @@ export class EmulatedService {
           autoDelete: q.exchange.autoDelete,
         });
         this.#declaredExchanges.add(q.exchange.name);
+        if (q.exchange.type === 'topic') this.#ctx.sharedExchange(this.plan.url, q.exchange.name);
       }
       const r = await ch.assertQueue(q.name, {
         durable: q.durable,
@@ -361,6 +364,8 @@ export class EmulatedService {
     const durable = msg.kind === 'fanout' ? false : this.#qopts.durableQueues || this.#qopts.quorumQueues;
     const autoDelete = msg.kind === 'fanout' ? true : this.#qopts.autoDelete;
     const declare = needExchange ? ch.assertExchange(ex, type, { durable, autoDelete }) : Promise.resolve();
+    if (needExchange && type === 'topic') this.#ctx.sharedExchange(this.plan.url, ex);
+    if (needQueue) this.#ctx.sharedQueue(this.plan.url, msg.routingKey);
     const then = needQueue
       ? declare
           .then(() => ch.assertQueue(msg.routingKey, { durable, autoDelete }))
