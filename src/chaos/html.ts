@@ -74,16 +74,15 @@ function chart(
     })
     .join('');
   const legend = series
-    .map((s, i) => `<tspan fill="${COLORS[i % COLORS.length]}">■ ${esc(s.name)}</tspan>`)
-    .join('  ');
+    .map((s, i) => `<span style="color:${COLORS[i % COLORS.length]}">■ ${esc(s.name)}</span>`)
+    .join(' ');
   const ticks: string[] = [];
   for (let t = 0; t <= end; t += end > 120 ? 30 : 10)
     ticks.push(`<text x="${x(t)}" y="${H - 1}" font-size="9" text-anchor="middle">${t}s</text>`);
-  return `<figure><figcaption>${esc(title)} <small>(${esc(unit)}, max ${Number(max.toFixed(2))})</small></figcaption>
+  return `<figure><figcaption>${esc(title)} <small>(${esc(unit)}, max ${Number(max.toFixed(2))})</small> ${legend}</figcaption>
 <svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">
 <rect x="${PAD_L}" y="8" width="${W - PAD_L - 10}" height="${H - 21}" fill="#f8fafc" stroke="#cbd5e1"/>${bands}${windowLine}${lines}
-<text x="4" y="16" font-size="9">${Number(max.toFixed(2))}</text><text x="4" y="${H - 14}" font-size="9">${Number(min.toFixed(2))}</text>${ticks.join('')}
-<text x="${PAD_L + 4}" y="20" font-size="10">${legend}</text></svg></figure>`;
+<text x="4" y="16" font-size="9">${Number(max.toFixed(2))}</text><text x="4" y="${H - 14}" font-size="9">${Number(min.toFixed(2))}</text>${ticks.join('')}</svg></figure>`;
 }
 
 function ledgerTable(rows: readonly LedgerRow[], total: LedgerRow): string {
@@ -130,6 +129,8 @@ export function renderChaosHtml(r: ChaosResult): string {
         name: n,
         values: pts.map((p) => (p.memBytes[n] === undefined ? undefined : p.memBytes[n]! / 1048576)),
       })),
+      undefined,
+      false,
     ),
     chart('reconnects', 'per s', r, [{ name: 'reconnects', values: pts.map((p) => p.reconnects) }]),
   ];
