@@ -135,7 +135,7 @@ function printResult(r: ChaosResult, out: string): void {
       `fault ${f.description}: applied t=${f.appliedS?.toFixed(1) ?? '-'}s, undone t=${f.undoneS?.toFixed(1) ?? '-'}s, RPC back to pre-fault level after ${f.recoveryS === undefined ? '(not within the run)' : `${f.recoveryS.toFixed(0)} s`}${f.error ? `, error: ${f.error}` : ''}\n`,
     );
   const t = new Table({
-    style: { head: [] },
+    style: { head: [], border: [] },
     head: [
       'kind',
       'group',

@@ -73,7 +73,10 @@ export function register(program: Command): void {
 }
 
 function printStatus(s: Awaited<ReturnType<Cluster['status']>>): void {
-  const t = new Table({ style: { head: [] }, head: ['node', 'pid', 'running', 'AMQP', 'management'] });
+  const t = new Table({
+    style: { head: [], border: [] },
+    head: ['node', 'pid', 'running', 'AMQP', 'management'],
+  });
   for (const n of s.nodes) t.push([n.name, n.pid ?? '-', n.running ? 'yes' : 'no', n.amqp, n.management]);
   process.stdout.write(`${t.toString()}\n`);
   process.stdout.write(`queues: ${s.queues}; running (cluster view): ${s.runningNodes.join(', ') || '-'}\n`);
