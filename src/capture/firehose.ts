@@ -192,6 +192,11 @@ export class FirehoseSource {
   readonly #now: () => number;
   #seq = 0;
   #connClosed = false;
+  #chClosed = false;
+  /** Why the broker closed our connection, when it did (e.g. 320 CONNECTION_FORCED, vhost deleted). */
+  #brokerCloseReason: string | undefined;
+  /** The broker ended the capture (consumer cancelled, connection closed), not close(). */
+  #endedByBroker = false;
   /** Key of turnedOnHere: broker (management base URL) and vhost. */
   readonly #ownKey: string;
   #consumerTag: string | undefined;
@@ -263,8 +268,38 @@ export class FirehoseSource {
       );
     }
     let src: FirehoseSource | undefined;
+    // amqplib emits 'error' on the connection and its channels (a deleted vhost or queue, a broker
+    // shutting down); unhandled, an EventEmitter 'error' would end the process.
+    let setupError: Error | undefined;
+    conn.on('error', (e: Error) => {
+      if (src !== undefined) src.#backgroundError(e);
+      else setupError ??= e;
+    });
+    conn.on('close', (err?: Error) => {
+      if (src === undefined) return;
+      src.#connClosed = true;
+      if (src.#closing === undefined) {
+        src.#brokerCloseReason = err?.message ?? 'closed';
+        src.#endedByBroker = true;
+        src.#backgroundError(new Error(`broker closed the firehose connection: ${err?.message ?? 'closed'}`));
+        src.close().catch(() => {});
+      }
+    });
     try {
       const ch = await conn.createChannel();
+      ch.on('close', () => {
+        if (src === undefined) return;
+        src.#chClosed = true;
+        // Our channel gone (e.g. 403 on a queue of a vhost being deleted): nothing more to consume.
+        if (src.#closing === undefined) {
+          src.#endedByBroker = true;
+          src.close().catch(() => {});
+        }
+      });
+      ch.on('error', (e: Error) => {
+        if (src !== undefined) src.#backgroundError(e);
+        else setupError ??= e;
+      });
       const maxBacklog = opts.maxBacklog ?? 100_000;
       const base = `rpcscope.firehose.${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`;
       const drop = await ch.assertQueue(`${base}.dropped`, { exclusive: true, durable: false });
@@ -304,17 +339,9 @@ export class FirehoseSource {
       const { consumerTag } = await ch.consume(q.queue, (m) => self.#onMessage(m), { noAck: false });
       src.#consumerTag = consumerTag;
       src.#purgeTimer = setInterval(() => {
-        self.#purgeDropped().catch((e: unknown) => self.#backgroundError(e));
+        if (!self.#chClosed) self.#purgeDropped().catch((e: unknown) => self.#backgroundError(e));
       }, 500);
       src.#purgeTimer.unref();
-      conn.on('error', (e: Error) => self.#backgroundError(e));
-      conn.on('close', () => {
-        self.#connClosed = true;
-        if (self.#closing === undefined) {
-          self.#backgroundError(new Error('broker closed the firehose connection'));
-          self.close().catch(() => {});
-        }
-      });
       return src;
     } catch (e) {
       if (src !== undefined) {
@@ -323,7 +350,8 @@ export class FirehoseSource {
         await conn.close().catch(() => {});
       }
       if (e instanceof RpcscopeError) throw e;
-      throw new RpcscopeError('RPCSCOPE_BROKER_REFUSED', `firehose setup failed: ${String(e)}`, {
+      const why = setupError?.message ?? String(e);
+      throw new RpcscopeError('RPCSCOPE_BROKER_REFUSED', `firehose setup failed: ${redactUrl(why)}`, {
         cause: e,
         context: { input: shown },
       });
@@ -342,9 +370,10 @@ export class FirehoseSource {
 
   async #doClose(): Promise<FirehoseStats> {
     if (this.#purgeTimer !== undefined) clearInterval(this.#purgeTimer);
-    if (!this.#connClosed && this.#consumerTag !== undefined) {
-      await this.#ch.cancel(this.#consumerTag!).catch(() => {});
-      await this.#purgeDropped().catch(() => {});
+    if (!this.#connClosed && !this.#chClosed && this.#consumerTag !== undefined) {
+      // Bounded: an RPC on a channel the broker is closing may never be answered.
+      await withTimeout(this.#ch.cancel(this.#consumerTag), 5000).catch(() => {});
+      await withTimeout(this.#purgeDropped(), 5000).catch(() => {});
     }
     const t = this.#stats.tracing;
     const sharing = t.turnedOn ? (turnedOnHere.get(this.#ownKey) ?? 1) - 1 : 0;
@@ -352,7 +381,17 @@ export class FirehoseSource {
       if (sharing > 0) turnedOnHere.set(this.#ownKey, sharing);
       else turnedOnHere.delete(this.#ownKey);
     }
-    if (this.#switch !== undefined && t.turnedOn && sharing > 0) {
+    if (
+      this.#switch !== undefined &&
+      t.turnedOn &&
+      (/vhost .*deleted/i.test(this.#brokerCloseReason ?? '') ||
+        (this.#endedByBroker && (await this.#vhostGoes())))
+    ) {
+      // The vhost is being deleted: its tracing flag goes with it, and a PUT now could even
+      // re-create the vhost (PUT /api/vhosts/<v> creates a missing one).
+      t.restored = 'off';
+      t.restoreNote = `vhost ${this.#opts.vhost} no longer exists`;
+    } else if (this.#switch !== undefined && t.turnedOn && sharing > 0) {
       t.restored = 'left-on';
       t.restoreNote = `${sharing} other rpcscope source(s) in this process still capture this vhost`;
     } else if (this.#switch !== undefined && t.turnedOn) {
@@ -368,6 +407,12 @@ export class FirehoseSource {
           t.restored = 'off';
         }
       } catch (e) {
+        if (isNotFound(e)) {
+          // The vhost was deleted while we captured: its tracing flag went with it.
+          t.restored = 'off';
+          t.restoreNote = `vhost ${this.#opts.vhost} no longer exists`;
+          return this.#finishClose();
+        }
         t.restored = 'failed';
         t.restoreNote = `could not turn tracing off for vhost ${this.#opts.vhost}: ${e instanceof Error ? e.message : String(e)}`;
         this.#backgroundError(e);
@@ -376,6 +421,28 @@ export class FirehoseSource {
       t.restored = 'left-on';
       t.restoreNote = 'tracing was on before the capture';
     }
+    return this.#finishClose();
+  }
+
+  /**
+   * After the broker ended the capture: is the vhost being deleted? Deleting a vhost cancels its
+   * consumers before the vhost record goes, so wait a little for it to go: turning tracing off
+   * with PUT /api/vhosts/<v> meanwhile could re-create the deleted vhost.
+   */
+  async #vhostGoes(): Promise<boolean> {
+    for (let i = 0; i < 20; i++) {
+      try {
+        await this.#switch?.isOn();
+      } catch (e) {
+        if (e instanceof RpcscopeError && e.code === 'RPCSCOPE_BAD_ARGUMENT') return true; // 404: gone
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return false;
+  }
+
+  async #finishClose(): Promise<FirehoseStats> {
     if (!this.#connClosed) await this.#conn.close().catch(() => {});
     this.#stats.closed = true;
     const s = this.stats();
@@ -386,6 +453,7 @@ export class FirehoseSource {
   #onMessage(m: ConsumeMessage | null): void {
     if (m === null) {
       // Basic.Cancel from the broker: our queue was deleted (e.g. vhost deleted).
+      this.#endedByBroker = true;
       this.#backgroundError(new Error('the broker cancelled the firehose consumer'));
       this.close().catch(() => {});
       return;
@@ -426,6 +494,14 @@ export class FirehoseSource {
     this.#stats.lastError = redactUrl(err.message);
     this.#opts.onError?.(err);
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 /** Replaces the URL's vhost path (amqplib reads the vhost from the path, URL-encoded). */

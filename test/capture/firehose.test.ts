@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import amqp from 'amqplib';
-import { ManagementClient } from '../../src/broker/management.ts';
+import { isNotFound, ManagementClient } from '../../src/broker/management.ts';
 import { amqpUrlForVhost, FirehoseSource } from '../../src/capture/firehose.ts';
 import type { CaptureEvent, WireMessage } from '../../src/records.ts';
 
@@ -18,7 +18,9 @@ async function freshVhost(t: { after: (fn: () => Promise<void>) => void }, traci
   const vhost = `rpcscope-test-firehose-${randomBytes(4).toString('hex')}`;
   await mgmt.putVhost(vhost, { tracing, description: 'firehose test', tags: 'rpcscope,test' });
   await mgmt.setPermissions(vhost, 'guest');
-  t.after(() => mgmt.deleteVhost(vhost));
+  t.after(() =>
+    mgmt.deleteVhost(vhost).catch((e: unknown) => (isNotFound(e) ? undefined : Promise.reject(e))),
+  );
   return vhost;
 }
 
@@ -255,4 +257,25 @@ test('two sources of one process on one vhost: the last to close restores tracin
   const sb = await b.close();
   assert.equal(sb.tracing.restored, 'off');
   assert.equal((await mgmt.vhost(vhost)).tracing, false);
+});
+
+test('the vhost deleted while capturing: the source ends by itself, no crash', async (t) => {
+  const vhost = await freshVhost(t);
+  const errors: string[] = [];
+  const src = await FirehoseSource.open({
+    amqpUrl: AMQP,
+    vhost,
+    sink: collector().sink,
+    management: mgmt,
+    onError: (e) => errors.push(e.message),
+  });
+  t.after(() => src.close().then(() => {}));
+  await mgmt.deleteVhost(vhost);
+  const s = await src.done;
+  assert.equal(s.closed, true);
+  assert.equal(s.tracing.restored, 'off');
+  assert.match(s.tracing.restoreNote ?? '', /no longer exists/);
+  assert.ok(errors.length > 0, 'the end was reported');
+  // Restoring tracing must not have re-created the vhost (PUT /api/vhosts/<v> would).
+  await assert.rejects(mgmt.vhost(vhost), { status: 404 });
 });
