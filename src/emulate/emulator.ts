@@ -437,7 +437,9 @@ export function startEmulation(scenarioIn: Scenario, opts: EmulationOptions = {}
               brokerRefused = true;
               stopRequested = true;
             }
-            svc.stop(false).catch(() => {});
+            // oslo retries its first connection too; a refusing broker ends the run instead.
+            if (brokerRefused) svc.stop(false).catch(() => {});
+            else svc.retry();
           },
         )
         .finally(() => {
@@ -565,7 +567,7 @@ export function startEmulation(scenarioIn: Scenario, opts: EmulationOptions = {}
         peakHeapUsedBytes: peakHeap,
         meanCpu: cpuN === 0 ? 0 : cpuSum / cpuN,
       },
-      complete: stoppedBy === 'duration' && failed === 0 && upAtEnd === services.length,
+      complete: stoppedBy === 'duration' && upAtEnd === services.length,
       stoppedBy,
       errors,
     };

@@ -56,7 +56,8 @@ export function judge(r: EmulationResult, objectives: readonly Objective[]): Ver
   const errors = Object.values(r.methods).reduce((a, m) => a + m.remoteErrors, 0);
   const broken: string[] = [];
   const figures: Record<string, number> = { calls, timeouts, errors };
-  if (r.services.failed > 0) broken.push(`${r.services.failed} services could not connect`);
+  const down = r.services.planned - r.services.upAtEnd;
+  if (down > 0) broken.push(`${down} services not connected at the end`);
   if (r.stoppedBy === 'broker' || r.stoppedBy === 'error') broken.push(`run ended by ${r.stoppedBy}`);
   for (const o of objectives) {
     if (o.type === 'latency') {

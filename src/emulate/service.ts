@@ -160,6 +160,21 @@ export class EmulatedService {
     await this.#connect();
   }
 
+  /**
+   * After a failed first connection: keep trying with oslo's backoff, as oslo's
+   * ensure_connection does for a service starting while the broker is busy.
+   */
+  retry(): void {
+    try {
+      this.#conn?.close().catch(() => {});
+    } catch {
+      // never opened
+    }
+    this.#conn = undefined;
+    this.#ch = undefined;
+    this.#scheduleReconnect();
+  }
+
   async #connect(): Promise<void> {
     const o = this.#ctx.scenario.oslo;
     const conn = await amqp.connect(withHeartbeat(this.plan.url, o.heartbeatTimeoutS), {

@@ -154,6 +154,7 @@ export interface EmulationResult {
   readonly services: {
     readonly planned: number;
     readonly connected: number;
+    /** Services whose first connection failed (they keep retrying with oslo's backoff). */
     readonly failed: number;
     /** Connected when the steady state ended (lower than `connected` after broker trouble). */
     readonly upAtEnd: number;
