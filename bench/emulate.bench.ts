@@ -2,13 +2,14 @@
  * `npm run bench emulate`: how many emulated nova-computes one emulator process holds on this
  * machine, with the broker on the same machine. Each compute has its own AMQP connection, its
  * three queues (compute, compute.<host>, compute_fanout_<id>) plus its reply queue, calls
- * Service.save every 10 s and runs the 60 s update_available_resource burst; one emulated
- * conductor service (RPCSCOPE_BENCH_CONDUCTORS workers, default 4, same process) answers. Steps up the count (RPCSCOPE_BENCH_COMPUTES, default
- * "5000", e.g. "2000,5000,8000") until a step fails to hold: a compute that cannot connect or is not
- * connected at the end, or a reconnect. RPC health (calls, timeouts, p99) is printed beside it:
- * it depends on the CPU the broker and the emulator get on a shared machine, so the load average
- * is printed too. Prints heap and RSS per emulated compute, the emulator's CPU share, and the RSS
- * of one real python oslo.messaging RPC server as a ratio.
+ * Service.save every 10 s and runs the 60 s update_available_resource burst; an emulated
+ * conductor service (RPCSCOPE_BENCH_CONDUCTORS workers, default 4, same process) answers. Steps
+ * up the count (RPCSCOPE_BENCH_COMPUTES, default "5000", e.g. "2000,5000,8000") until a step
+ * fails to hold: a compute not connected at the end of the steady state. RPC health (calls,
+ * timeouts, p99) is printed beside it: it depends on the CPU the broker and the emulator get on
+ * a shared machine, so the load average is printed too. Prints heap and RSS per emulated
+ * service, the emulator's CPU share, and the RSS of one real python oslo.messaging RPC server as
+ * a ratio.
  *
  * Broker: RPCSCOPE_BENCH_AMQP (+ RPCSCOPE_BENCH_MGMT) if set; otherwise a dedicated RabbitMQ node
  * started here on free ports with `ulimit -n 20000` (the shared node's limit is 1,024 fds = 832
