@@ -6,6 +6,7 @@
  * argv: <cluster dir> <owner pid>
  */
 import { existsSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Cluster } from '../cluster.ts';
 
@@ -35,5 +36,7 @@ const timer = setInterval(() => {
   clearInterval(timer);
   void Cluster.open(dir)
     .then((c) => c.down())
+    // the run's own temporary folder goes too once empty (rmdir refuses a non-empty one)
+    .then(() => rmdir(dir))
     .catch(() => {});
 }, 500);
