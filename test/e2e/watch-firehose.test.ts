@@ -13,7 +13,9 @@ import type { LiveSnapshot } from '../../src/web/live.ts';
 import { makeVhost, mgmt, runHarness, startCli, until } from '../harness/oslo.ts';
 import { assertMetricsMatchManifest, scrape, sum } from './watch-metrics.ts';
 
-test('watch --vhost: metrics equal what oslo.messaging sent; hazards and NO_ROUTE show', async (t) => {
+test('watch --vhost: metrics equal what oslo.messaging sent; hazards and NO_ROUTE show', {
+  timeout: 240_000,
+}, async (t) => {
   const vh = await makeVhost('rpcscope-e2e-watch');
   t.after(vh.remove);
   const w = await startCli(
@@ -83,8 +85,11 @@ test('watch --vhost: metrics equal what oslo.messaging sent; hazards and NO_ROUT
 
   // Hazards: a fanout queue nobody consumes, a reply queue nobody consumes, a reply to a queue
   // that is gone. Published the way oslo.messaging does (src/oslo/encode.ts).
-  const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vh.name)}`);
-  t.after(() => conn.close().catch(() => {}));
+  const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vh.name)}`, {
+    timeout: 10_000,
+  });
+  // Closed in the body; after a failure, bounded: a close over a torn-down socket may never settle.
+  t.after(() => Promise.race([conn.close().catch(() => {}), new Promise((r) => setTimeout(r, 2000))]));
   const ch = await conn.createConfirmChannel();
   await ch.assertExchange('compute_fanout', 'fanout', { durable: false, autoDelete: true });
   const orphan = 'compute_fanout_0badc0ffee0000000000000000000001';
@@ -151,6 +156,7 @@ test('watch --vhost: metrics equal what oslo.messaging sent; hazards and NO_ROUT
     for (const out of [text, state, w.stderr()]) assert.ok(!out.includes(manifest.secret));
   });
 
+  await conn.close();
   w.child.kill('SIGINT');
   const r = await w.done;
   assert.equal(r.code, 0, r.stderr);

@@ -37,7 +37,7 @@ export function sum(samples: readonly Sample[], name: string, where: Record<stri
 }
 
 export async function scrape(base: string): Promise<Sample[]> {
-  const r = await fetch(`${base}metrics`);
+  const r = await fetch(`${base}metrics`, { signal: AbortSignal.timeout(15_000) });
   assert.equal(r.status, 200);
   return parseMetrics(await r.text());
 }

@@ -41,7 +41,9 @@ async function relay(): Promise<{ port: number; close: () => Promise<void> }> {
   };
 }
 
-test('watch --tcpdump: metrics equal what oslo.messaging sent; Basic.Return NO_ROUTE counted', async (t) => {
+test('watch --tcpdump: metrics equal what oslo.messaging sent; Basic.Return NO_ROUTE counted', {
+  timeout: 240_000,
+}, async (t) => {
   const vh = await makeVhost('rpcscope-e2e-watch-tcpdump');
   t.after(vh.remove);
   const r = await relay();
@@ -73,8 +75,11 @@ test('watch --tcpdump: metrics equal what oslo.messaging sent; Basic.Return NO_R
     assertMetricsMatchManifest(await scrape(base), manifest),
   );
 
-  const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${r.port}/${encodeURIComponent(vh.name)}`);
-  t.after(() => conn.close().catch(() => {}));
+  const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${r.port}/${encodeURIComponent(vh.name)}`, {
+    timeout: 10_000,
+  });
+  // Closed in the body; after a failure, bounded: a close over a torn-down socket may never settle.
+  t.after(() => Promise.race([conn.close().catch(() => {}), new Promise((r) => setTimeout(r, 2000))]));
   const ch = await conn.createConfirmChannel();
   const returned: number[] = [];
   ch.on('return', (m: amqp.Message) => returned.push((m.fields as { replyCode?: number }).replyCode ?? 0));
@@ -95,6 +100,7 @@ test('watch --tcpdump: metrics equal what oslo.messaging sent; Basic.Return NO_R
   assert.equal(sum(s, 'rpcscope_returned_messages_total', { reply_code: '312', kind: 'reply' }), 1);
   assert.ok(!(await (await fetch(`${base}metrics`)).text()).includes(manifest.secret));
 
+  await conn.close();
   w.child.kill('SIGINT');
   const done = await w.done;
   assert.equal(done.code, 0, done.stderr);
