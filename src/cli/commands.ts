@@ -13,4 +13,16 @@ import { register as watch } from './watch.ts';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [capture, chaos, cluster, report, demo, spec, watch, exportCmd, model, emulate];
+/** In pipeline order, which is the order `rpcscope --help` lists them in. */
+export const commands: Register[] = [
+  demo,
+  capture,
+  report,
+  spec,
+  watch,
+  exportCmd,
+  model,
+  emulate,
+  cluster,
+  chaos,
+];
