@@ -16,7 +16,7 @@ import { startTraffic } from './traffic.ts';
 
 const SCREENSHOT = process.env.RPCSCOPE_SCREENSHOT ?? join(tmpdir(), 'rpcscope-dashboard.png');
 
-test('the dashboard shows live numbers in Chromium while traffic flows', async (t) => {
+test('the dashboard shows live numbers in Chromium while traffic flows', { timeout: 300_000 }, async (t) => {
   const vh = await makeVhost('rpcscope-web');
   t.after(vh.remove);
   const w = await startWatch({
