@@ -36,6 +36,8 @@ class Scheduler {
   #seq = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** Largest lateness of a task since the last read: the emulator's own saturation. */
+  maxLagMs = 0;
 
   at(t: number, fn: () => void): void {
     if (this.#stopped) return;
@@ -59,6 +61,7 @@ class Scheduler {
       const head = this.#q.peek();
       if (head === undefined || head.at > now || this.#stopped) break;
       this.#q.pop();
+      if (now - head.at > this.maxLagMs) this.maxLagMs = now - head.at;
       head.fn();
     }
     this.#arm();
@@ -298,6 +301,7 @@ export function startEmulation(scenarioIn: Scenario, opts: EmulationOptions = {}
   let cpuSum = 0;
   let cpuN = 0;
   let sampling = false;
+  let maxLag = 0;
   const takeSample = async () => {
     if (sampling) return;
     sampling = true;
@@ -323,6 +327,9 @@ export function startEmulation(scenarioIn: Scenario, opts: EmulationOptions = {}
       }
       const p99 = quantile(interval, 0.99);
       interval = emptyHistogram();
+      const lag = scheduler.maxLagMs;
+      scheduler.maxLagMs = 0;
+      if (phase === 'steady') maxLag = Math.max(maxLag, lag);
       const s: Sample = {
         t: (now - t0) / 1000,
         phase,
@@ -331,7 +338,7 @@ export function startEmulation(scenarioIn: Scenario, opts: EmulationOptions = {}
         answeredPerS: (answered - lastAnswered) / dt,
         timeoutsPerS: (timeouts - lastTimeouts) / dt,
         ...(p99 !== undefined ? { p99Ms: p99 } : {}),
-        emulator: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, cpu: cpuShare },
+        emulator: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, cpu: cpuShare, schedulerLagMs: lag },
         ...(broker !== undefined ? { broker } : {}),
       };
       lastSent = sent;

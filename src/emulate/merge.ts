@@ -87,6 +87,7 @@ export function mergeResults(results: readonly EmulationResult[]): EmulationResu
       peakRssBytes: sum((r) => r.emulator.peakRssBytes),
       peakHeapUsedBytes: sum((r) => r.emulator.peakHeapUsedBytes),
       meanCpu: sum((r) => r.emulator.meanCpu),
+      maxSchedulerLagMs: Math.max(...results.map((r) => r.emulator.maxSchedulerLagMs ?? 0)),
     },
     complete: results.every((r) => r.complete),
     stoppedBy: results.find((r) => r.stoppedBy !== 'duration')?.stoppedBy ?? 'duration',

@@ -121,6 +121,8 @@ export interface Sample {
     readonly heapUsedBytes: number;
     /** CPU of this process over the interval, 1.0 = one core. */
     readonly cpu: number;
+    /** How late periodic tasks and operations fired at worst in the interval (emulator saturation). */
+    readonly schedulerLagMs?: number;
   };
   readonly broker?: BrokerSample;
 }
@@ -170,6 +172,8 @@ export interface EmulationResult {
     readonly peakRssBytes: number;
     readonly peakHeapUsedBytes: number;
     readonly meanCpu: number;
+    /** Worst lateness of scheduled sends in the steady state: large values mean the emulator, not the broker, limited the rates. */
+    readonly maxSchedulerLagMs?: number;
   };
   /** false when the run ended early (broker refused or died, stop()). */
   readonly complete: boolean;

@@ -130,7 +130,7 @@ test('emulated traffic matches the model built from real nova captures', async (
     const measured = n / windowS;
     table.push(`${k}: model ${r.toFixed(3)}/s measured ${measured.toFixed(3)}/s (${n} msgs)`);
   }
-  const report = table.join('\n');
+  const report = `${table.join('\n')}\nemulator: max scheduler lag ${(result.emulator.maxSchedulerLagMs ?? 0).toFixed(0)} ms, mean CPU ${(result.emulator.meanCpu * 100).toFixed(0)} % (a large lag means this machine starved the emulator of CPU)`;
   for (const [k, r] of expected) {
     const measured = (counts.get(k) ?? 0) / windowS;
     assert.ok(Math.abs(measured - r) / r <= 0.05, `${k} off by more than 5 %:\n${report}`);
