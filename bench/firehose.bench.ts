@@ -56,6 +56,7 @@ async function burst(
 ): Promise<{ t0: number; bytes: number; published: number }> {
   const url = amqpUrlForVhost(AMQP, vhost);
   const consumer = await amqp.connect(url);
+  consumer.on('error', () => {}); // the vhost is deleted under it when interrupted
   const cch = await consumer.createChannel();
   await cch.assertExchange('nova', 'topic', { durable: false });
   const q = await cch.assertQueue('conductor', { durable: false });
@@ -73,6 +74,7 @@ async function burst(
     { noAck: true },
   );
   const conn = await amqp.connect(url);
+  conn.on('error', () => {});
   const ch = await conn.createConfirmChannel();
   const t0 = performance.now();
   let bytes = 0;
@@ -94,9 +96,21 @@ async function withVhost<T>(fn: (vhost: string) => Promise<T>): Promise<T> {
   const vhost = `rpcscope-bench-firehose-${process.pid}-${Date.now().toString(36)}`;
   await mgmt.putVhost(vhost, {});
   await mgmt.setPermissions(vhost, 'guest');
+  // Interrupted (Ctrl-C, timeout): do not leave the vhost, and with it the plugin's trace, behind.
+  const interrupted = () => {
+    log(`interrupted: deleting vhost ${vhost}`);
+    mgmt
+      .deleteVhost(vhost)
+      .catch((e: unknown) => log(`could not delete vhost ${vhost}: ${String(e)}`))
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     return await fn(vhost);
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await mgmt.deleteVhost(vhost).catch(() => {});
   }
 }
