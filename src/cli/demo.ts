@@ -1,24 +1,169 @@
 /**
- * `rpcscope demo`: the main job on an embedded default. For now: the report of the bundled
- * capture of a real nova 26 (Zed) booting one server (test/fixtures/nova-zed/boot.pcap), found
- * relative to the package, not the working directory.
+ * `rpcscope demo`: the main job on an embedded default, in the order an operator would use it.
+ *   1. measure: the report of the bundled capture of a real nova 26 (Zed) booting one server;
+ *   2. specify: the RPC spec of that boot, written as HTML (sequence diagram) and Markdown;
+ *   3. emulate: when a broker answers (127.0.0.1:5672 by default), a model of the bundled captures
+ *      replayed by emulated nova services in a vhost of its own, removed afterwards.
+ * The fixtures are found relative to the package, not the working directory.
  */
-import { access } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from '@commander-js/extra-typings';
+import { stringify } from 'yaml';
+import { loadCaptures } from '../analyse/load.ts';
+import { buildSpec } from '../analyse/spec.ts';
+import { loadSpecInput } from '../analyse/spec-load.ts';
+import { specResolver } from '../analyse/spec-services.ts';
+import { ManagementClient } from '../broker/management.ts';
+import { runEmulation } from '../emulate/emulator.ts';
+import { renderHtml } from '../emulate/html.ts';
+import { modelFromSpec, wireFacts } from '../emulate/model.ts';
+import { parseScenario } from '../emulate/scenario.ts';
+import { renderSummary } from '../emulate/summary.ts';
 import { RpcscopeError } from '../errors.ts';
+import { renderSpecHtml } from '../render/spec-html.ts';
+import { renderSpecMarkdown } from '../render/spec-md.ts';
+import { redactUrl } from '../util/url.ts';
 import { printReport, reportFiles } from './report.ts';
+
+const FIXTURES = new URL('../../test/fixtures/nova-zed/', import.meta.url);
+const SCENARIOS = ['idle', 'boot', 'stop', 'start', 'delete'] as const;
 
 /** The bundled real-nova boot capture (package root = two levels above src/cli/). */
 export function bundledBootCapture(): string {
-  return fileURLToPath(new URL('../../test/fixtures/nova-zed/boot.pcap', import.meta.url));
+  return fileURLToPath(new URL('boot.pcap', FIXTURES));
+}
+
+function bundledTracingLogs(): string[] {
+  return SCENARIOS.map((s) => fileURLToPath(new URL(`${s}.tracing.json`, FIXTURES)));
+}
+
+/** True when something accepts TCP connections at host:port within the timeout. */
+function answers(host: string, port: number, timeoutMs = 1500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function specStep(outDir: string): Promise<void> {
+  const loaded = await loadSpecInput([fileURLToPath(new URL('boot.tracing.json', FIXTURES))]);
+  const spec = buildSpec(loaded, { resolve: specResolver(loaded) });
+  await writeFile(join(outDir, 'spec.html'), renderSpecHtml(spec));
+  await writeFile(join(outDir, 'spec.md'), renderSpecMarkdown(spec));
+  say('\n== 2. specify: what one `openstack server create` sends (rpcscope spec)');
+  for (const op of spec.operations) {
+    const kinds = new Map<string, number>();
+    for (const r of op.rpc) kinds.set(r.kind, (kinds.get(r.kind) ?? 0) + r.count.median);
+    const parts = [...kinds].map(([k, n]) => `${n} ${k}${k === 'call' ? ` (+${n} replies)` : ''}`).join(', ');
+    say(`  ${op.alias ?? op.name} (${op.name}): ${op.messages.median} messages: ${parts}`);
+  }
+  const bg = spec.summary.perHypervisorPerMinute;
+  if (bg !== undefined) say(`  background of one hypervisor: ${bg.toFixed(1)} messages/minute`);
+  say(`  sequence diagram: ${relative(process.cwd(), join(outDir, 'spec.html'))} (open in a browser)`);
+}
+
+async function emulateStep(
+  outDir: string,
+  amqp: string,
+  mgmtUrl: string,
+  computes: number,
+  durationS: number,
+): Promise<void> {
+  say('\n== 3. emulate: the model of these captures on a real RabbitMQ (rpcscope model + emulate)');
+  const u = new URL(amqp);
+  if (!(await answers(u.hostname, Number(u.port || 5672)))) {
+    say(`  no broker answers at ${redactUrl(amqp)}: emulation skipped.`);
+    say('  Start RabbitMQ (`rabbitmq-server -detached`) or pass --amqp URL, and run `rpcscope demo` again.');
+    return;
+  }
+  const mgmt = new ManagementClient({ url: mgmtUrl });
+  const vhost = `rpcscope-demo-${randomBytes(3).toString('hex')}`;
+  try {
+    await mgmt.putVhost(vhost, { description: 'rpcscope demo (removed at the end)' });
+    await mgmt.setPermissions(vhost, decodeURIComponent(u.username) || 'guest');
+  } catch (cause) {
+    throw new RpcscopeError(
+      'RPCSCOPE_MANAGEMENT_API',
+      `the demo needs the management API to create a vhost of its own; enable it with \`rabbitmq-plugins enable rabbitmq_management\` or pass --management URL`,
+      { cause, context: { input: redactUrl(mgmtUrl) } },
+    );
+  }
+  try {
+    const files = bundledTracingLogs();
+    const loaded = await loadCaptures(files);
+    const spec = buildSpec(
+      {
+        inputs: files,
+        messages: loaded.messages,
+        calls: loaded.calls,
+        startMs: loaded.startMs,
+        endMs: loaded.endMs,
+      },
+      { resolve: specResolver(loaded) },
+    );
+    const vhostUrl = new URL(amqp);
+    vhostUrl.pathname = `/${encodeURIComponent(vhost)}`;
+    // Periods ÷10 so that a 20 s demo shows what 200 s of a real cloud sends.
+    const model = modelFromSpec(spec, {
+      ...wireFacts(loaded.messages),
+      computes,
+      rates: { 'server create': 6 },
+      defaultRatePerMinute: 3,
+      speedup: 10,
+      brokerUrl: vhostUrl.toString(),
+      name: 'demo: nova-zed model',
+    });
+    const yamlPath = join(outDir, 'scenario.yaml');
+    const text = stringify(model, { lineWidth: 0 });
+    await writeFile(yamlPath, text);
+    const scenario = parseScenario(text, yamlPath);
+    say(
+      `  ${computes} emulated nova-computes + conductor, scheduler, api in vhost ${vhost}; ${durationS} s, periods ÷10`,
+    );
+    const result = await runEmulation(scenario, {
+      amqpUrl: vhostUrl.toString(),
+      managementUrl: mgmtUrl,
+      durationS,
+      sampleIntervalS: 5,
+      onEvent: (e) => {
+        if (e.type === 'phase') process.stderr.write(`[demo] ${e.phase}\n`);
+      },
+    });
+    say(renderSummary(result));
+    await writeFile(join(outDir, 'emulation.html'), renderHtml(result));
+    say(`  plots over time: ${relative(process.cwd(), join(outDir, 'emulation.html'))}`);
+  } finally {
+    await mgmt.deleteVhost(vhost).catch(() => undefined);
+  }
 }
 
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('the report of a bundled capture of a real nova (Zed) booting one server')
-    .option('--json', 'print one JSON object instead of tables')
+    .description(
+      'the main job on bundled real-nova captures: report, spec (HTML diagram) and, when a broker answers, an emulation of the measured model',
+    )
+    .option('--json', 'print only the report of the bundled capture, as one JSON object')
+    .option('--out <dir>', 'where to write spec.html, spec.md and emulation.html', 'rpcscope-demo')
+    .option('--offline', 'skip the emulation even when a broker answers')
+    .option('--amqp <url>', 'broker for the emulation step', 'amqp://guest:guest@127.0.0.1:5672')
+    .option('--management <url>', 'its management API', 'http://127.0.0.1:15672')
+    .option('--computes <n>', 'emulated nova-computes', (v) => Number.parseInt(v, 10), 20)
+    .option('--duration <s>', 'steady state of the emulation, seconds', (v) => Number(v), 20)
     .action(async (o) => {
       const path = bundledBootCapture();
       try {
@@ -27,16 +172,21 @@ export function register(program: Command): void {
         throw new RpcscopeError(
           'RPCSCOPE_INPUT_NOT_FOUND',
           'the bundled capture is missing from this installation; reinstall rpcscope from its repository',
-          {
-            cause: e,
-            context: { input: path },
-          },
+          { cause: e, context: { input: path } },
         );
       }
-      if (o.json !== true)
-        process.stdout.write(
-          'rpcscope demo: real nova 26.2.2 (Zed) + RabbitMQ 3.10, `openstack server create vm1`, recorded with tcpdump -i lo\n\n',
-        );
-      printReport(await reportFiles([path], 'demo'), o.json === true);
+      if (o.json === true) {
+        printReport(await reportFiles([path], 'demo'), true);
+        return;
+      }
+      say(
+        'rpcscope demo: real nova 26.2.2 (Zed) + RabbitMQ 3.10, `openstack server create vm1`, recorded with tcpdump -i lo',
+      );
+      say('\n== 1. measure: every message of the boot (rpcscope report)\n');
+      printReport(await reportFiles([path], 'demo'), false);
+      await mkdir(o.out, { recursive: true });
+      await specStep(o.out);
+      if (o.offline === true) say('\n== 3. emulate: skipped (--offline)');
+      else await emulateStep(o.out, o.amqp, o.management, o.computes, o.duration);
     });
 }

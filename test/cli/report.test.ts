@@ -1,7 +1,7 @@
 /** `rpcscope report` and `rpcscope demo` as a user runs them (a child process, another cwd). */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -62,10 +62,10 @@ test('report --json has the fields of the issue, counts of published messages', 
   assert.ok(j.methods.some((m) => m.kind === 'notification' && m.method === 'instance.power_off.start'));
 });
 
-test('demo prints the report of the bundled boot capture from any cwd, without secrets', async (t) => {
+test('demo: report, spec and an emulation on the local broker, from any cwd, without secrets', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'rpcscope-demo-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
-  const r = rpcscope(['demo'], dir);
+  const r = rpcscope(['demo', '--computes', '5', '--duration', '5'], dir);
   assert.equal(r.code, 0, r.stderr);
   for (const heading of [
     'Messages by kind',
@@ -80,8 +80,29 @@ test('demo prints the report of the bundled boot capture from any cwd, without s
   assert.match(r.stdout, /messages published 41, delivered 107/);
   assert.match(r.stdout, /Instance\.save/);
   assert.match(r.stdout, /req-37031414-af4f-475d-b94b-f11e29659c07/);
-  assert.ok(!r.stdout.includes('admin:admin'));
-  assert.ok(!r.stdout.includes('TYpE4ZVjDj74'));
+  // the spec of the boot: one operation, 35 messages, as checked by hand in docs/spec.md
+  assert.match(r.stdout, /server create \(schedule_and_build_instances\): 35 messages/);
+  const html = await readFile(join(dir, 'rpcscope-demo', 'spec.html'), 'utf8');
+  assert.match(html, /<svg/);
+  // the emulation ran on the broker: every service connected, calls answered, no timeout
+  assert.match(r.stdout, /8\/8 services connected/);
+  assert.match(r.stdout, /call\/nova-compute/);
+  const emu = await readFile(join(dir, 'rpcscope-demo', 'emulation.html'), 'utf8');
+  assert.match(emu, /<svg/);
+  for (const out of [r.stdout, r.stderr, html]) {
+    assert.ok(!out.includes('admin:admin'));
+    assert.ok(!out.includes('TYpE4ZVjDj74'));
+  }
+});
+
+test('demo without a broker: report and spec, the emulation step says why it was skipped', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'rpcscope-demo-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const r = rpcscope(['demo', '--amqp', 'amqp://guest:secretpw@127.0.0.1:1'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /messages published 41/);
+  assert.match(r.stdout, /no broker answers at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1: emulation skipped/);
+  assert.ok(!r.stdout.includes('secretpw'));
 });
 
 test('a file that is not a capture: exit 2 and a message naming the file', async (t) => {
