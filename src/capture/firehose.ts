@@ -374,6 +374,14 @@ export class FirehoseSource {
       // Bounded: an RPC on a channel the broker is closing may never be answered.
       await withTimeout(this.#ch.cancel(this.#consumerTag), 5000).catch(() => {});
       await withTimeout(this.#purgeDropped(), 5000).catch(() => {});
+      // Trace records still waiting in our queue when we stop were never captured: they count
+      // as dropped too, or a capture stopped behind a backlog would look complete.
+      await withTimeout(
+        this.#ch.purgeQueue(this.#stats.queue).then((r) => {
+          this.#stats.dropped += r.messageCount;
+        }),
+        5000,
+      ).catch(() => {});
     }
     const t = this.#stats.tracing;
     const sharing = t.turnedOn ? (turnedOnHere.get(this.#ownKey) ?? 1) - 1 : 0;
