@@ -276,6 +276,7 @@ export function startEmulation(scenarioIn: Scenario, opts: EmulationOptions = {}
   let stoppedBy: EmulationResult['stoppedBy'] = 'duration';
   let rampUpS = 0;
   let upAtEnd = 0;
+  let pendingAtEnd = 0;
   let steadyStart = 0;
   let steadyEnd = 0;
 
@@ -491,6 +492,7 @@ export function startEmulation(scenarioIn: Scenario, opts: EmulationOptions = {}
     }
     steadyEnd = performance.now();
     upAtEnd = services.reduce((n, x) => n + (x.up ? 1 : 0), 0);
+    pendingAtEnd = services.reduce((n, x) => n + x.pendingCalls, 0);
     scheduler.stop();
   };
 
@@ -566,6 +568,7 @@ export function startEmulation(scenarioIn: Scenario, opts: EmulationOptions = {}
       services: { planned: services.length, connected: started, failed, upAtEnd, byGroup: groupStats },
       methods: methodsOut,
       reconnects,
+      pendingCallsAtEnd: pendingAtEnd,
       publishConfirms: { confirmed, nacked },
       accounting: accounting.counts(),
       samples,

@@ -77,6 +77,7 @@ export function mergeResults(results: readonly EmulationResult[]): EmulationResu
     },
     methods,
     reconnects: sum((r) => r.reconnects),
+    pendingCallsAtEnd: sum((r) => r.pendingCallsAtEnd ?? 0),
     publishConfirms: {
       confirmed: sum((r) => r.publishConfirms.confirmed),
       nacked: sum((r) => r.publishConfirms.nacked),

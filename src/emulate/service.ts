@@ -155,6 +155,11 @@ export class EmulatedService {
     return this.#up;
   }
 
+  /** Calls sent and neither answered nor timed out yet. */
+  get pendingCalls(): number {
+    return this.#pending.size;
+  }
+
   /** Connects, declares and consumes. Rejects if the first connection fails (the caller counts it). */
   async start(): Promise<void> {
     await this.#connect();

@@ -49,7 +49,7 @@ export function renderSummary(r: EmulationResult): string {
     a.push([k, c.sent, c.confirmed, c.nacked, c.returned, c.delivered, c.duplicates, c.answered, c.timedOut]);
   if (Object.keys(r.accounting).length > 0) lines.push(a.toString());
   lines.push(
-    `publish confirms: ${r.publishConfirms.confirmed} ok, ${r.publishConfirms.nacked} failed; reconnects: ${r.reconnects}`,
+    `publish confirms: ${r.publishConfirms.confirmed} ok, ${r.publishConfirms.nacked} failed; reconnects: ${r.reconnects}${r.pendingCallsAtEnd ? `; calls still waiting for a reply at the end: ${r.pendingCallsAtEnd}` : ''}`,
   );
   const last = [...r.samples]
     .reverse()

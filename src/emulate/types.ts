@@ -164,6 +164,12 @@ export interface EmulationResult {
   };
   readonly methods: Record<string, MethodStats>;
   readonly reconnects: number;
+  /**
+   * Calls still waiting for their reply when the steady state ended (neither answered nor timed
+   * out yet): a backlog in the broker shows here, not in `timeouts`, when the run is shorter than
+   * the RPC timeout.
+   */
+  readonly pendingCallsAtEnd?: number;
   readonly publishConfirms: { readonly confirmed: number; readonly nacked: number };
   readonly accounting: Record<string, AccountingCounts>;
   readonly samples: Sample[];
