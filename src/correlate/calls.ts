@@ -181,28 +181,37 @@ export class CallCorrelator {
   }
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * One object, fields added in the order the records have always had (call, heartbeats, the
+ * optional messages, outcome, then reason or timings): one call per RPC, so no spread copies.
+ */
 function build(p: Pending, endMs: number | undefined): RpcCall {
   const { call, delivered, reply, replyDelivered } = p;
-  const base = {
-    call,
-    heartbeats: p.heartbeats,
-    ...(delivered !== undefined ? { delivered } : {}),
-    ...(reply !== undefined ? { reply } : {}),
-    ...(replyDelivered !== undefined ? { replyDelivered } : {}),
-  };
-  if (p.noRoute) return { ...base, outcome: 'no-route' };
-  if (reply === undefined) {
-    const exp = call.expirationMs;
-    if (endMs === undefined) return { ...base, outcome: 'unanswered' };
-    const expired = exp !== undefined ? endMs >= call.wire.ts + exp : false;
-    return { ...base, outcome: 'unanswered', unansweredReason: expired ? 'expired' : 'capture-ended' };
+  const c = { call, heartbeats: p.heartbeats } as Mutable<RpcCall>;
+  if (delivered !== undefined) c.delivered = delivered;
+  if (reply !== undefined) c.reply = reply;
+  if (replyDelivered !== undefined) c.replyDelivered = replyDelivered;
+  if (p.noRoute) {
+    c.outcome = 'no-route';
+    return c;
   }
+  if (reply === undefined) {
+    c.outcome = 'unanswered';
+    if (endMs === undefined) return c;
+    const exp = call.expirationMs;
+    const expired = exp !== undefined ? endMs >= call.wire.ts + exp : false;
+    c.unansweredReason = expired ? 'expired' : 'capture-ended';
+    return c;
+  }
+  c.outcome = reply.failure !== undefined ? 'remote-error' : 'ok';
   const end = replyDelivered?.wire.ts ?? reply.wire.ts;
-  const split = {
-    latencyMs: end - call.wire.ts,
-    ...(delivered !== undefined ? { queueMs: delivered.wire.ts - call.wire.ts } : {}),
-    ...(delivered !== undefined ? { serverMs: reply.wire.ts - delivered.wire.ts } : {}),
-    ...(replyDelivered !== undefined ? { returnMs: replyDelivered.wire.ts - reply.wire.ts } : {}),
-  };
-  return { ...base, outcome: reply.failure !== undefined ? 'remote-error' : 'ok', ...split };
+  c.latencyMs = end - call.wire.ts;
+  if (delivered !== undefined) {
+    c.queueMs = delivered.wire.ts - call.wire.ts;
+    c.serverMs = reply.wire.ts - delivered.wire.ts;
+  }
+  if (replyDelivered !== undefined) c.returnMs = replyDelivered.wire.ts - reply.wire.ts;
+  return c;
 }

@@ -46,14 +46,36 @@ export function redactValue(v: unknown, depth = 0): unknown {
   return out;
 }
 
+/**
+ * Per message key: its context name and whether it is secret, or null for non-context keys.
+ * Keys repeat in every message and JSON.parse hands them out internalized, so this lookup is
+ * cheaper than the prefix test, the slice and the secret-key lookup it replaces.
+ */
+const contextKeys = new Map<string, { name: string; secret: boolean } | null>();
+
+function contextKey(k: string): { name: string; secret: boolean } | null {
+  let v = contextKeys.get(k);
+  if (v === undefined) {
+    v = k.startsWith('_context_') ? { name: k.slice(9), secret: isSecretKey(k.slice(9)) } : null;
+    if (contextKeys.size < 10_000) contextKeys.set(k, v);
+  }
+  return v;
+}
+
 /** The `_context_*` keys of an oslo message, prefix removed, redacted. */
 export function extractContext(msg: Record<string, unknown>): Record<string, unknown> {
   const ctx: Record<string, unknown> = {};
   for (const k in msg) {
-    if (!k.startsWith('_context_')) continue;
-    const name = k.slice(9);
+    const c = contextKey(k);
+    if (c === null) continue;
     const x = msg[k];
-    ctx[name] = isSecretKey(name) && x !== null && x !== '' ? REDACTED : redactValue(x, 1);
+    // null, booleans and numbers are their own redaction (redactValue returns them as they are)
+    ctx[c.name] =
+      c.secret && x !== null && x !== ''
+        ? REDACTED
+        : x === null || typeof x === 'boolean' || typeof x === 'number'
+          ? x
+          : redactValue(x, 1);
   }
   return ctx;
 }
