@@ -32,6 +32,15 @@ const STEPS = (process.env.RPCSCOPE_BENCH_COMPUTES ?? '5000').split(',').map(Num
 const STEADY_S = Number(process.env.RPCSCOPE_BENCH_STEADY_S ?? 70);
 /** Emulated conductor workers (same process) consuming the one `conductor` queue, as nova runs several. */
 const CONDUCTORS = Number(process.env.RPCSCOPE_BENCH_CONDUCTORS ?? 4);
+/**
+ * Statistics emission interval of the dedicated node (RabbitMQ's default is 5,000 ms). Every queue,
+ * channel and connection process emits its stats to the management collectors at this interval:
+ * with 5,000 computes that is 20,000 queues + 10,000 connections/channels, and at 5 s those events
+ * alone kept the broker's schedulers busy enough that the one `conductor` queue process delivered
+ * ~80 messages/s (28,000 calls waiting in it). RabbitMQ's guidance for many-queue nodes is to raise
+ * it; RPCSCOPE_BENCH_STATS_MS=5000 measures with the default.
+ */
+const STATS_MS = Number(process.env.RPCSCOPE_BENCH_STATS_MS ?? 30_000);
 const log = (s: string) => process.stderr.write(`[bench emulate] ${s}\n`);
 
 function freePort(): Promise<number> {
@@ -60,7 +69,7 @@ async function dedicatedBroker(): Promise<Broker> {
   mkdirSync(`${dir}/log`, { recursive: true });
   writeFileSync(
     `${dir}/rabbitmq.conf`,
-    `listeners.tcp.default = 127.0.0.1:${amqpPort}\nmanagement.tcp.port = ${mgmtPort}\nmanagement.tcp.ip = 127.0.0.1\nloopback_users = none\n`,
+    `listeners.tcp.default = 127.0.0.1:${amqpPort}\nmanagement.tcp.port = ${mgmtPort}\nmanagement.tcp.ip = 127.0.0.1\nloopback_users = none\ncollect_statistics_interval = ${STATS_MS}\n`,
   );
   writeFileSync(`${dir}/enabled_plugins`, '[rabbitmq_management].\n');
   execFileSync('chown', ['-R', 'rabbitmq:rabbitmq', dir]);
@@ -84,6 +93,9 @@ async function dedicatedBroker(): Promise<Broker> {
         RABBITMQ_FEATURE_FLAGS_FILE: `${dir}/feature_flags`,
         RABBITMQ_PLUGINS_EXPAND_DIR: `${dir}/plugins-expand`,
         RABBITMQ_PID_FILE: `${dir}/pid`,
+        // No busy-waiting schedulers: on a shared 2-core machine a spinning scheduler takes the CPU
+        // the emulator (and the broker's own busy processes) need; RabbitMQ's docs advise it there.
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '+sbwt none +sbwtdcpu none +sbwtdio none',
       },
       stdio: 'ignore',
     },
@@ -234,8 +246,14 @@ async function main(): Promise<void> {
             const m = process.memoryUsage();
             steadyHeap = Math.max(steadyHeap, m.heapUsed);
             steadyRss = Math.max(steadyRss, m.rss);
-            log(
-              `  t=${e.sample.t.toFixed(0)}s up=${e.sample.servicesUp} sent/s=${e.sample.sentPerS.toFixed(0)} p99=${e.sample.p99Ms?.toFixed(0) ?? '-'}ms rss=${mib(m.rss)}MiB cpu=${(e.sample.emulator.cpu * 100).toFixed(0)}%`,
+            const line = `  t=${e.sample.t.toFixed(0)}s up=${e.sample.servicesUp} sent/s=${e.sample.sentPerS.toFixed(0)} p99=${e.sample.p99Ms?.toFixed(0) ?? '-'}ms rss=${mib(m.rss)}MiB cpu=${(e.sample.emulator.cpu * 100).toFixed(0)}% lag=${e.sample.emulator.schedulerLagMs?.toFixed(0) ?? '-'}ms`;
+            // Calls waiting in the broker (as of its last stats emission): where a backlog sits.
+            mgmt.queue(vhost, 'conductor').then(
+              (q) =>
+                log(
+                  `${line} conductor queue: ${q.messages_ready ?? '?'} ready, ${q.messages_unacknowledged ?? '?'} unacked`,
+                ),
+              () => log(line),
             );
           }
         },
@@ -245,8 +263,10 @@ async function main(): Promise<void> {
       const brokerCpu = b0 !== undefined && b1 !== undefined ? (b1 - b0) / wall : undefined;
       const computes = r.services.byGroup['nova-compute']?.connected ?? 0; // first-attempt connects
       const all = Object.values(r.methods);
-      const calls = all.reduce((a, m) => a + m.calls, 0);
-      const timeouts = all.reduce((a, m) => a + m.timeouts, 0);
+      const calls = all.reduce((a, m) => a + m.calls, 0) + (r.pendingCallsAtEnd ?? 0);
+      // Calls unanswered when the steady state ended count as timed out: with a steady state shorter
+      // than the 60 s RPC timeout, a backlog in the broker would otherwise not show.
+      const timeouts = all.reduce((a, m) => a + m.timeouts, 0) + (r.pendingCallsAtEnd ?? 0);
       const p99 = all.map((m) => quantile(m.latency, 0.99) ?? 0).reduce((a, b) => Math.max(a, b), 0);
       const heapPer = (steadyHeap - base.heapUsed) / Math.max(1, r.services.connected);
       const rssPer = (steadyRss - base.rss) / Math.max(1, r.services.connected);
@@ -264,12 +284,12 @@ async function main(): Promise<void> {
     const pyRss = await pythonServerRss(url.replace(/^amqp:/, 'rabbit:'));
     const last = held ?? lastStep;
     process.stdout.write(
-      `computes | connected | ramp-up | calls   | timeouts | p99 ms  | heap KiB/svc | RSS KiB/svc | emulator CPU | broker CPU | load | verdict\n${rows.join('\n')}\n`,
+      `computes | connected | ramp-up | calls   | no reply | p99 ms  | heap KiB/svc | RSS KiB/svc | emulator CPU | broker CPU | load | verdict\n${rows.join('\n')}\n`,
     );
     if (held !== undefined) {
       process.stdout.write(
         `largest count held: ${held.n} emulated nova-computes in one process (own connection each, 4 queues each, Service.save 10 s, update_available_resource 60 s)\n` +
-          `  RPC at that count: ${Object.values(held.r.methods).reduce((a, m) => a + m.ok, 0)} calls answered, ${Object.values(held.r.methods).reduce((a, m) => a + m.timeouts, 0)} timed out (1-minute load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores)\n` +
+          `  RPC at that count: ${Object.values(held.r.methods).reduce((a, m) => a + m.ok, 0)} calls answered, ${Object.values(held.r.methods).reduce((a, m) => a + m.timeouts, 0)} timed out, ${held.r.pendingCallsAtEnd ?? 0} still waiting at the end (1-minute load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores)\n` +
           `per emulated service: heap ${(held.heapPer / 1024).toFixed(1)} KiB, RSS ${(held.rssPer / 1024).toFixed(1)} KiB (target ≤ 100 KiB)\n` +
           `emulator CPU: ${(held.r.emulator.meanCpu * 100).toFixed(0)} % of one core at steady state${held.brokerCpu !== undefined ? `; broker ${(held.brokerCpu * 100).toFixed(0)} % of one core over the step` : ''}\n`,
       );
