@@ -50,7 +50,8 @@ test('vhost, queue, connection, channel, exchange and node views of a live broke
   const q = await until('queue stats with consumers', async () => {
     const qs = await mgmt.queues(vhost);
     const found = qs.find((x) => x.name === 'svc_fanout_1');
-    return found?.consumers === 1 ? found : undefined;
+    // The broker lists a queue before its first stats emission fills in the message counts.
+    return found?.consumers === 1 && typeof found.messages === 'number' ? found : undefined;
   });
   assert.equal(q.vhost, vhost);
   assert.equal(q.durable, false);
