@@ -5,9 +5,8 @@
  */
 import type { CaptureSink, WireMessage } from '../records.ts';
 import { wireFromFirehose } from './firehose-record.ts';
-import { forEachLine } from './lines.ts';
+import { readJsonLinesCapture } from './lines.ts';
 import type { SourceResult } from './open.ts';
-import { addIssue, newSkipStats } from './tracing.ts';
 
 export function wireFromFirehoseJsonl(r: unknown, seq: number): WireMessage | string {
   if (r === null || typeof r !== 'object' || Array.isArray(r)) return 'not a JSON object';
@@ -29,41 +28,10 @@ export function wireFromFirehoseJsonl(r: unknown, seq: number): WireMessage | st
   );
 }
 
-export async function readFirehoseJsonlFile(
+export function readFirehoseJsonlFile(
   path: string,
   sink: CaptureSink,
   opts: { onProgress?: (done: number, total: number) => void } = {},
 ): Promise<SourceResult> {
-  const skipped = newSkipStats();
-  const connections = new Set<string>();
-  let seq = 0;
-  let records = 0;
-  const bytes = await forEachLine(
-    path,
-    (line, lineNo) => {
-      if (line.trim() === '') return;
-      records++;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch (e) {
-        addIssue(
-          skipped,
-          { input: path, line: lineNo, message: `not JSON: ${(e as Error).message}` },
-          line.length + 1,
-        );
-        return;
-      }
-      const w = wireFromFirehoseJsonl(parsed, seq);
-      if (typeof w === 'string') {
-        addIssue(skipped, { input: path, line: lineNo, message: w }, line.length + 1);
-        return;
-      }
-      seq++;
-      if (w.connection !== undefined) connections.add(w.connection.id);
-      sink.event({ type: 'message', message: w });
-    },
-    opts,
-  );
-  return { input: path, bytes, packets: records, connections: connections.size, skipped };
+  return readJsonLinesCapture(path, sink, wireFromFirehoseJsonl, opts);
 }

@@ -5,6 +5,21 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { RpcscopeError } from '../errors.ts';
+import type { CaptureSink, DecodeIssue, SkipStats, WireMessage } from '../records.ts';
+import type { SourceResult } from './open.ts';
+
+const MAX_ISSUES = 20;
+
+export function newSkipStats(): SkipStats {
+  return { bytes: 0, frames: 0, records: 0, issues: [] };
+}
+
+/** Counts a record that could not be used; keeps the first issues with their place. */
+export function addIssue(skipped: SkipStats, issue: DecodeIssue, bytes: number): void {
+  skipped.records++;
+  skipped.bytes += bytes;
+  if (skipped.issues.length < MAX_ISSUES) skipped.issues.push(issue);
+}
 
 export interface LineProgress {
   onProgress?: (done: number, total: number) => void;
@@ -53,4 +68,49 @@ export async function forEachLine(
     onLine(Buffer.concat(pending).toString('utf8'), lineNo);
   }
   return total;
+}
+
+/**
+ * Reads a JSON-lines capture into `sink`: one record per line, converted by `toWire` (which
+ * returns a reason string for a record it cannot use). Blank lines are passed over; bad lines are
+ * counted and the first ones named file:line.
+ */
+export async function readJsonLinesCapture(
+  path: string,
+  sink: CaptureSink,
+  toWire: (record: unknown, seq: number) => WireMessage | string,
+  opts: LineProgress = {},
+): Promise<SourceResult> {
+  const skipped = newSkipStats();
+  const connections = new Set<string>();
+  let seq = 0;
+  let records = 0;
+  const bytes = await forEachLine(
+    path,
+    (line, lineNo) => {
+      if (line.trim() === '') return;
+      records++;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch (e) {
+        addIssue(
+          skipped,
+          { input: path, line: lineNo, message: `not JSON: ${(e as Error).message}` },
+          line.length + 1,
+        );
+        return;
+      }
+      const w = toWire(parsed, seq);
+      if (typeof w === 'string') {
+        addIssue(skipped, { input: path, line: lineNo, message: w }, line.length + 1);
+        return;
+      }
+      seq++;
+      if (w.connection !== undefined) connections.add(w.connection.id);
+      sink.event({ type: 'message', message: w });
+    },
+    opts,
+  );
+  return { input: path, bytes, packets: records, connections: connections.size, skipped };
 }

@@ -7,22 +7,10 @@
  * Reader (→ WireMessage events) and writer (WireMessage → one line of that format).
  */
 import { RpcscopeError } from '../errors.ts';
-import type { CaptureSink, DecodeIssue, SkipStats, WireMessage } from '../records.ts';
+import type { CaptureSink, WireMessage } from '../records.ts';
 import { connectionFromName, propertiesFromTable, propertiesToTable } from './firehose-record.ts';
-import { forEachLine } from './lines.ts';
+import { readJsonLinesCapture } from './lines.ts';
 import type { SourceResult } from './open.ts';
-
-const MAX_ISSUES = 20;
-
-export function newSkipStats(): SkipStats {
-  return { bytes: 0, frames: 0, records: 0, issues: [] };
-}
-
-export function addIssue(skipped: SkipStats, issue: DecodeIssue, bytes: number): void {
-  skipped.records++;
-  skipped.bytes += bytes;
-  if (skipped.issues.length < MAX_ISSUES) skipped.issues.push(issue);
-}
 
 function strOrNone(v: unknown): string | undefined {
   return typeof v === 'string' && v !== 'none' ? v : undefined;
@@ -108,41 +96,10 @@ export function formatTracingRecord(w: WireMessage): string {
 }
 
 /** Reads a tracing log into `sink`; bad lines are counted and the first ones named file:line. */
-export async function readTracingFile(
+export function readTracingFile(
   path: string,
   sink: CaptureSink,
   opts: { onProgress?: (done: number, total: number) => void } = {},
 ): Promise<SourceResult> {
-  const skipped = newSkipStats();
-  const connections = new Set<string>();
-  let seq = 0;
-  let records = 0;
-  const bytes = await forEachLine(
-    path,
-    (line, lineNo) => {
-      if (line.trim() === '') return;
-      records++;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch (e) {
-        addIssue(
-          skipped,
-          { input: path, line: lineNo, message: `not JSON: ${(e as Error).message}` },
-          line.length + 1,
-        );
-        return;
-      }
-      const w = wireFromTracingRecord(parsed, seq);
-      if (typeof w === 'string') {
-        addIssue(skipped, { input: path, line: lineNo, message: w }, line.length + 1);
-        return;
-      }
-      seq++;
-      if (w.connection !== undefined) connections.add(w.connection.id);
-      sink.event({ type: 'message', message: w });
-    },
-    opts,
-  );
-  return { input: path, bytes, packets: records, connections: connections.size, skipped };
+  return readJsonLinesCapture(path, sink, wireFromTracingRecord, opts);
 }
