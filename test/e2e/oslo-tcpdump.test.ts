@@ -11,8 +11,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -20,6 +18,7 @@ import { readPcapFile } from '../../src/capture/pcap-file.ts';
 import {
   assertCallsMatch,
   assertReportMatches,
+  brokerRelay,
   cli,
   makeVhost,
   type ReportJson,
@@ -27,33 +26,6 @@ import {
   startCli,
   until,
 } from '../harness/oslo.ts';
-
-/** A TCP relay 127.0.0.1:<port 0> → 127.0.0.1:5672. */
-async function relay(): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(5672, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
 
 async function countMessages(path: string): Promise<{ publish: number; deliver: number }> {
   const n = { publish: 0, deliver: 0 };
@@ -76,7 +48,7 @@ test('capture --tcpdump of real oslo.messaging traffic reports exactly what was 
   const dir = await mkdtemp(join(tmpdir(), 'rpcscope-e2e-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const out = join(dir, 'capture.pcap');
-  const proxy = await relay();
+  const proxy = await brokerRelay();
   t.after(proxy.close);
 
   const cap = await startCli(

@@ -5,12 +5,11 @@
  * is shared with other tests).
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import { connect, createServer, type Socket } from 'node:net';
 import { test } from 'node:test';
 import {
   assertCallsMatch,
   assertReportMatches,
+  brokerRelay,
   makeVhost,
   type ReportJson,
   runHarness,
@@ -18,36 +17,10 @@ import {
   until,
 } from '../harness/oslo.ts';
 
-async function relay(): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(5672, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
-
 test('report --live decodes a live tcpdump and reports exactly what oslo.messaging sent', async (t) => {
   const vh = await makeVhost('rpcscope-e2e-report-live');
   t.after(vh.remove);
-  const proxy = await relay();
+  const proxy = await brokerRelay();
   t.after(proxy.close);
   const live = await startCli(
     ['report', '--live', 'lo', '--port', String(proxy.port), '--json'],

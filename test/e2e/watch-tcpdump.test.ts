@@ -6,47 +6,18 @@
  * to a vanished queue is returned by the broker (Basic.Return 312 NO_ROUTE), which tcpdump sees.
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import { connect, createServer, type Socket } from 'node:net';
 import { test } from 'node:test';
 import amqp from 'amqplib';
 import { encodeReply } from '../../src/oslo/encode.ts';
-import { makeVhost, runHarness, startCli, until } from '../harness/oslo.ts';
+import { brokerRelay, makeVhost, runHarness, startCli, until } from '../harness/oslo.ts';
 import { assertMetricsMatchManifest, scrape, sum } from './watch-metrics.ts';
-
-/** A TCP relay 127.0.0.1:<port 0> → 127.0.0.1:5672. */
-async function relay(): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(5672, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
-}
 
 test('watch --tcpdump: metrics equal what oslo.messaging sent; Basic.Return NO_ROUTE counted', {
   timeout: 240_000,
 }, async (t) => {
   const vh = await makeVhost('rpcscope-e2e-watch-tcpdump');
   t.after(vh.remove);
-  const r = await relay();
+  const r = await brokerRelay();
   t.after(r.close);
   const w = await startCli(
     ['watch', '--tcpdump', 'lo', '--port', String(r.port), '--http', '127.0.0.1:0', '--no-health'],

@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ManagementClient } from '../../src/broker/management.ts';
 
@@ -226,4 +228,31 @@ export function assertCallsMatch(r: ReportJson, m: Manifest): void {
     m.calls.timedOut.map((c) => [m.topic, m.server, c.method, 'expired']),
   );
   assert.equal(r.calls.lateReplies, m.replies.late, 'late replies (after the caller gave up)');
+}
+
+/** A TCP relay 127.0.0.1:<port 0> → 127.0.0.1:5672: a port of the test's own for tcpdump to watch (the broker is shared). */
+export async function brokerRelay(): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(5672, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
 }
