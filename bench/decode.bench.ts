@@ -3,8 +3,11 @@
  *
  * The capture is real: tcpdump on lo records amqplib publishing oslo-shaped messages (the bodies,
  * exchanges, routing keys and properties of the real-nova fixtures' tracing logs) through the
- * local RabbitMQ into a temporary vhost, with a consumer receiving them. It is cached under
- * /tmp/rpcscope-bench/ (delete it to record afresh).
+ * local RabbitMQ into a temporary vhost, with a consumer receiving them. Every pass over the
+ * fixtures rewrites the ids in the bodies (`_msg_id`, `_unique_id`, request and instance uuids) so
+ * that no two messages of the capture share a body, as on a real cloud: a publish and its
+ * delivery carry the same bytes, two publishes never do. It is cached under /tmp/rpcscope-bench/
+ * (delete it to record afresh).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
@@ -15,7 +18,8 @@ import { readPcapFile } from '../src/capture/pcap-file.ts';
 
 const TARGET_BYTES = Number(process.env.RPCSCOPE_BENCH_DECODE_MB ?? 220) * 1024 * 1024;
 const dir = '/tmp/rpcscope-bench';
-const file = join(dir, `decode-${TARGET_BYTES >> 20}MB.pcap`);
+// v2: ids unique per message (a v1 capture cycled 196 identical bodies, which flattered caching)
+const file = join(dir, `decode-${TARGET_BYTES >> 20}MB-v2.pcap`);
 const fixtures = join(import.meta.dirname, '..', 'test', 'fixtures', 'nova-zed');
 const log = (s: string): void => {
   process.stderr.write(`[decode.bench] ${s}\n`);
@@ -63,6 +67,20 @@ function samples(): Sample[] {
     }
   }
   return out;
+}
+
+/** uuids, dashed or not (`_msg_id`, `_unique_id`, `req-…`, instance ids), as they appear in bodies. */
+const UUID = /\b[0-9a-f]{8}(-?)([0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{4}\1[0-9a-f]{12})\b/g;
+
+/**
+ * The body of pass `n` over the fixtures: every uuid's first 8 hex digits become `n`, so ids stay
+ * the same length and shape, a call and its reply still share their `_msg_id`, and no body repeats
+ * one of an earlier pass.
+ */
+function bodyOfPass(body: Buffer, n: number): Buffer {
+  if (n === 0) return body;
+  const prefix = n.toString(16).padStart(8, '0');
+  return Buffer.from(body.toString('latin1').replace(UUID, `${prefix}$1$2`), 'latin1');
 }
 
 async function mgmt(method: string, path: string, body?: unknown): Promise<void> {
@@ -132,8 +150,7 @@ async function record(): Promise<void> {
     for (;;) {
       for (let i = 0; i < 100; i++) {
         const s = all[sent % all.length]!;
-        const q = s.exchange === '' ? s.routingKey : undefined;
-        ch.publish(s.exchange, q ?? s.routingKey, s.body, s.props);
+        ch.publish(s.exchange, s.routingKey, bodyOfPass(s.body, Math.floor(sent / all.length)), s.props);
         sent++;
       }
       await ch.waitForConfirms();

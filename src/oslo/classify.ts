@@ -12,6 +12,7 @@
  *   payload, timestamp}.
  */
 import type { RpcKind } from '../records.ts';
+import type { BodyFacts } from './facts.ts';
 
 export const TRACE_EXCHANGE = 'amq.rabbitmq.trace';
 
@@ -28,34 +29,26 @@ export function splitTopic(routingKey: string): { topic: string; server?: string
   return i < 0 ? { topic: routingKey } : { topic: routingKey.slice(0, i), server: routingKey.slice(i + 1) };
 }
 
-export function classify(
-  exchange: string,
-  routingKey: string,
-  msg: Record<string, unknown> | undefined,
-): Classified {
+export function classify(exchange: string, routingKey: string, msg: BodyFacts | undefined): Classified {
   if (msg === undefined) return { kind: 'other', topic: routingKey };
   // Firehose copies (rabbit_trace.erl) delivered to a trace consumer carry the original body:
   // they are the capture's own traffic, not RPC, and must not be joined or counted as such.
   if (exchange === TRACE_EXCHANGE) return { kind: 'other', topic: routingKey };
-  if (typeof msg.event_type === 'string' && typeof msg.method !== 'string') {
+  if (msg.eventType !== undefined && msg.method === undefined) {
     // `<topic>.<priority>`: the priority is the last part; topics themselves rarely hold dots.
     const i = routingKey.lastIndexOf('.');
     const pr =
-      typeof msg.priority === 'string'
-        ? msg.priority.toLowerCase()
-        : i >= 0
-          ? routingKey.slice(i + 1)
-          : undefined;
+      msg.priority !== undefined ? msg.priority.toLowerCase() : i >= 0 ? routingKey.slice(i + 1) : undefined;
     const topic = i >= 0 ? routingKey.slice(0, i) : routingKey;
     return pr !== undefined ? { kind: 'notification', topic, priority: pr } : { kind: 'notification', topic };
   }
-  if (typeof msg.method === 'string') {
+  if (msg.method !== undefined) {
     if (exchange.endsWith('_fanout')) return { kind: 'fanout', topic: exchange.slice(0, -'_fanout'.length) };
-    const kind: RpcKind = typeof msg._msg_id === 'string' && msg._msg_id !== '' ? 'call' : 'cast';
+    const kind: RpcKind = msg.msgId !== undefined && msg.msgId !== '' ? 'call' : 'cast';
     const t = splitTopic(routingKey);
     return t.server !== undefined ? { kind, topic: t.topic, server: t.server } : { kind, topic: t.topic };
   }
-  if (typeof msg._msg_id === 'string' && ('ending' in msg || 'result' in msg || 'failure' in msg)) {
+  if (msg.msgId !== undefined && (msg.hasEnding || msg.hasResult || msg.hasFailure)) {
     return { kind: 'reply', topic: routingKey };
   }
   return { kind: 'other', topic: routingKey };

@@ -251,23 +251,3 @@ test('redaction: secret keys at any depth, URL credentials in strings', () => {
   );
   assert.equal(redactString('no secrets here: a:b@c'), 'no secrets here: a:b@c');
 });
-
-test('body cache: a delivery of the same bytes reuses the parse; other or mutated bytes do not', async () => {
-  const { BodyCache } = await import('./body-cache.ts');
-  const c = new BodyCache();
-  const text = envelope({ method: 'm', args: { pad: 'x'.repeat(400) }, _msg_id: 'a', ...ctx });
-  const a = enc.encode(text);
-  const p1 = c.parse(a);
-  assert.equal(c.parse(enc.encode(text)), p1, 'same bytes, another buffer: reused');
-  assert.equal(c.hits, 1);
-  const b = enc.encode(text.replace('"a\\"', '"b\\"'));
-  assert.notEqual(c.parse(b), p1);
-  a[a.length - 3] = 0x20; // a source reusing its buffer must not poison the cache
-  assert.equal(c.parse(enc.encode(text)), p1);
-  assert.equal(c.hits, 2);
-  // records from a publish and its deliver are equal but independent objects
-  const w1 = decodeRpc(wire({ body: text }));
-  const w2 = decodeRpc(wire({ body: text, event: 'deliver' }));
-  assert.deepEqual(w1.context, w2.context);
-  assert.notEqual(w1.context, w2.context);
-});

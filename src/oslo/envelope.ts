@@ -3,6 +3,8 @@
  * `{"oslo.version": "2.0", "oslo.message": "<JSON string>"}`; deserialize_msg also accepts a bare
  * dict without the envelope (format 1.0, still sent by old clients). Anything else is not oslo.
  */
+import { scanBody } from './body-scan.ts';
+import { type BodyFacts, factsOfMessage, NOT_OSLO } from './facts.ts';
 
 export type Envelope = '2.0' | '1.0' | 'none';
 
@@ -52,4 +54,15 @@ export function parseBody(body: Uint8Array): ParsedBody {
     }
   }
   return looksOslo(outer) ? { envelope: '1.0', msg: outer } : { envelope: 'none' };
+}
+
+/**
+ * What the decoder keeps of a body (facts.ts): read by the fast scanner when the body is a 2.0
+ * envelope of the usual shape, else from a full parse.
+ */
+export function bodyFacts(body: Uint8Array): BodyFacts {
+  const fast = scanBody(body);
+  if (fast !== undefined) return fast;
+  const p = parseBody(body);
+  return p.msg === undefined ? NOT_OSLO : factsOfMessage(p.envelope, p.msg);
 }

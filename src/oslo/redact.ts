@@ -53,7 +53,7 @@ export function redactValue(v: unknown, depth = 0): unknown {
  */
 const contextKeys = new Map<string, { name: string; secret: boolean } | null>();
 
-function contextKey(k: string): { name: string; secret: boolean } | null {
+export function contextKey(k: string): { name: string; secret: boolean } | null {
   let v = contextKeys.get(k);
   if (v === undefined) {
     v = k.startsWith('_context_') ? { name: k.slice(9), secret: isSecretKey(k.slice(9)) } : null;
@@ -62,20 +62,9 @@ function contextKey(k: string): { name: string; secret: boolean } | null {
   return v;
 }
 
-/** The `_context_*` keys of an oslo message, prefix removed, redacted. */
-export function extractContext(msg: Record<string, unknown>): Record<string, unknown> {
-  const ctx: Record<string, unknown> = {};
-  for (const k in msg) {
-    const c = contextKey(k);
-    if (c === null) continue;
-    const x = msg[k];
-    // null, booleans and numbers are their own redaction (redactValue returns them as they are)
-    ctx[c.name] =
-      c.secret && x !== null && x !== ''
-        ? REDACTED
-        : x === null || typeof x === 'boolean' || typeof x === 'number'
-          ? x
-          : redactValue(x, 1);
-  }
-  return ctx;
+/** A context value as it leaves the decoder: secret keys masked, URL credentials removed. */
+export function contextValue(secret: boolean, x: unknown): unknown {
+  if (secret && x !== null && x !== '') return REDACTED;
+  // null, booleans and numbers are their own redaction (redactValue returns them as they are)
+  return x === null || typeof x === 'boolean' || typeof x === 'number' ? x : redactValue(x, 1);
 }
