@@ -426,7 +426,7 @@ export class AmqpConnection implements FrameHandler {
       if (n === p.bodySize && owned) p.body = buf.subarray(start, end);
       else {
         // The one copy a message body gets: the input chunk is reused after this call.
-        p.body = new Uint8Array(p.bodySize);
+        p.body = Buffer.allocUnsafe(p.bodySize); // every byte is written before the body is handed on
         p.body.set(buf.subarray(start, end), 0);
       }
     } else p.body.set(buf.subarray(start, end), p.got);

@@ -161,7 +161,7 @@ export class AmqpFrameStream {
         this.headLen = 0; // protocol header, nothing to hand on
         return p;
       }
-      this.part = new Uint8Array(total);
+      this.part = Buffer.allocUnsafe(total);
       this.part.set(this.head.subarray(0, this.headLen));
       this.partLen = this.headLen;
     }
@@ -207,7 +207,7 @@ export class AmqpFrameStream {
         return p + 1;
       }
       if (total > avail) {
-        this.part = new Uint8Array(total);
+        this.part = Buffer.allocUnsafe(total);
         this.part.set(buf.subarray(p, end), 0);
         this.partLen = avail;
         this.headLen = 7;
