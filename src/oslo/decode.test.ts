@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { WireMessage } from '../records.ts';
-import { decodeRpc } from './decode.ts';
+import { decodeRpc, wireWithoutBody } from './decode.ts';
 import { novaObjectName } from './nova-object.ts';
 import { isSecretKey, redactString, redactValue } from './redact.ts';
 
@@ -250,4 +250,34 @@ test('redaction: secret keys at any depth, URL credentials in strings', () => {
     'see mysql+pymysql://nova:***@127.0.0.1/nova now',
   );
   assert.equal(redactString('no secrets here: a:b@c'), 'no secrets here: a:b@c');
+});
+
+test('wireWithoutBody keeps every field of a wire message but the body', () => {
+  const full: Required<WireMessage> = {
+    seq: 1,
+    ts: 2,
+    source: 'pcap',
+    event: 'return',
+    connection: {
+      id: 'c',
+      client: '10.0.0.1:4000',
+      server: '10.0.0.2:5672',
+    } as Required<WireMessage>['connection'],
+    channel: 3,
+    exchange: 'e',
+    routingKey: 'r',
+    queue: 'q',
+    routedQueues: ['q'],
+    mandatory: true,
+    redelivered: false,
+    consumerTag: 't',
+    replyCode: 312,
+    replyText: 'NO_ROUTE',
+    properties: { expiration: '5' },
+    body: enc.encode('x'),
+    bodySize: 1,
+    node: 'rabbit@a',
+  };
+  const { body: _b, ...rest } = full;
+  assert.deepEqual(wireWithoutBody(full), rest);
 });
