@@ -254,22 +254,49 @@ function value(b: Buffer, i: number): unknown {
 interface KeyEntry {
   readonly bytes: Uint8Array;
   readonly info: KeyInfo;
+  /** The key that followed this one last time, in the same object. */
+  next: KeyEntry | undefined;
 }
 
 /**
- * Keys repeat in every message: an open table by hash of their bytes hands out each key's
- * verdict (facts.ts keyInfo) with no string made.
+ * Keys repeat in every message, in the same order for the same kind of message: each key is
+ * first tried as the one that followed the previous key last time (a byte compare and no scan),
+ * then looked up in an open table by hash of its bytes. Either way, no string is made.
  */
 const KEY_SLOTS = 1024;
 const keyTable: (KeyEntry | undefined)[] = new Array<KeyEntry | undefined>(KEY_SLOTS).fill(undefined);
 
+/** The chains' starts: before the first key of a message, of `args`, of `objinst`. */
+const startEntry = (): KeyEntry => ({ bytes: new Uint8Array(0), info: keyInfo(''), next: undefined });
+const MESSAGE_START = startEntry();
+const ARGS_START = startEntry();
+const OBJINST_START = startEntry();
+
 /** Where `key` left off: the index after the key's closing `\"`. */
 let keyEnd = 0;
 
-/** The member key whose opening `\"` is at `i`; sets `keyEnd`. Escaped keys decline. */
-function key(b: Buffer, i: number): KeyInfo {
+/** The member key whose opening `\"` is at `i`, after the key `prev`; sets `keyEnd`. */
+function key(b: Buffer, i: number, prev: KeyEntry): KeyEntry {
   if (b[i] !== BS || b[i + 1] !== QUOTE) throw DECLINED;
   const s = i + 2;
+  const guess = prev.next;
+  if (guess !== undefined) {
+    const kb = guess.bytes;
+    const n = kb.length;
+    let k = 0;
+    while (k < n && kb[k] === b[s + k]) k++;
+    // the stored key is plain, so equal bytes then the closing \" make the same key
+    if (k === n && b[s + n] === BS && b[s + n + 1] === QUOTE) {
+      keyEnd = s + n + 2;
+      return guess;
+    }
+  }
+  const e = lookupKey(b, s);
+  prev.next = e;
+  return e;
+}
+
+function lookupKey(b: Buffer, s: number): KeyEntry {
   let j = s;
   let h = 0x811c9dc5;
   let c = b[j] as number;
@@ -277,6 +304,7 @@ function key(b: Buffer, i: number): KeyInfo {
     h = Math.imul(h ^ c, 0x01000193);
     c = b[++j] as number;
   }
+  // an escaped key declines
   if (c !== BS || b[j + 1] !== QUOTE) throw DECLINED;
   keyEnd = j + 2;
   const n = j - s;
@@ -289,13 +317,13 @@ function key(b: Buffer, i: number): KeyInfo {
     const kb = hit.bytes;
     let k = 0;
     while (k < n && kb[k] === b[s + k]) k++;
-    if (k === n) return hit.info;
+    if (k === n) return hit;
   }
-  const entry: KeyEntry = { bytes: Uint8Array.from(b.subarray(s, j)), info: keyInfo(utf8(b, s, j)) };
+  const entry: KeyEntry = { bytes: Uint8Array.from(b.subarray(s, j)), info: keyInfo(utf8(b, s, j)), next: undefined };
   // the older way goes: move the first to the second
   keyTable[slot + 1] = keyTable[slot];
   keyTable[slot] = entry;
-  return entry.info;
+  return entry;
 }
 
 /** `{` at `i` (after whitespace): returns the index of the first member, or -(index after `}`)-1. */
@@ -326,8 +354,10 @@ function objectOf(b: Buffer, method: string, argsAt: number): string | undefined
   if (b[argsAt] !== LBRACE) return novaObjectName(method, null);
   const args: Record<string, unknown> = {};
   let i = open(b, argsAt);
+  let prev = ARGS_START;
   while (i >= 0) {
-    const k = key(b, i).name;
+    prev = key(b, i, prev);
+    const k = prev.info.name;
     i = afterKey(b, keyEnd);
     if (k === 'objmethod' || k === 'objname') {
       args[k] = value(b, i);
@@ -335,8 +365,10 @@ function objectOf(b: Buffer, method: string, argsAt: number): string | undefined
     } else if (k === 'objinst' && b[i] === LBRACE) {
       const inst: Record<string, unknown> = {};
       let j = open(b, i);
+      let iprev = OBJINST_START;
       while (j >= 0) {
-        const ik = key(b, j).name;
+        iprev = key(b, j, iprev);
+        const ik = iprev.info.name;
         j = afterKey(b, keyEnd);
         if (ik === 'nova_object.name') {
           inst[ik] = value(b, j);
@@ -360,8 +392,10 @@ function objectOf(b: Buffer, method: string, argsAt: number): string | undefined
 function scanInner(b: Buffer, start: number, f: FactsBuilder): number {
   let argsAt = -1;
   let i = open(b, ws(b, start));
+  let prev = MESSAGE_START;
   while (i >= 0) {
-    const k = key(b, i);
+    prev = key(b, i, prev);
+    const k = prev.info;
     i = afterKey(b, keyEnd);
     const fact = k.fact;
     if (fact === Fact.None) i = skipValue(b, i);
