@@ -319,7 +319,11 @@ function lookupKey(b: Buffer, s: number): KeyEntry {
     while (k < n && kb[k] === b[s + k]) k++;
     if (k === n) return hit;
   }
-  const entry: KeyEntry = { bytes: Uint8Array.from(b.subarray(s, j)), info: keyInfo(utf8(b, s, j)), next: undefined };
+  const entry: KeyEntry = {
+    bytes: Uint8Array.from(b.subarray(s, j)),
+    info: keyInfo(utf8(b, s, j)),
+    next: undefined,
+  };
   // the older way goes: move the first to the second
   keyTable[slot + 1] = keyTable[slot];
   keyTable[slot] = entry;
