@@ -9,11 +9,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
 import { buildSpec } from '../../src/analyse/spec.ts';
 import { loadSpecInput } from '../../src/analyse/spec-load.ts';
 import { specResolver } from '../../src/analyse/spec-services.ts';
 import { renderSpecHtml } from '../../src/render/spec-html.ts';
+import { launchChromium } from '../harness/browser.ts';
 
 const RIG = new URL('../fixtures/nova-rig/', import.meta.url).pathname;
 const ZED = new URL('../fixtures/nova-zed/', import.meta.url).pathname;
@@ -33,25 +33,8 @@ test('spec HTML renders its sequence diagrams in Chromium', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rpcscope-spec-html-'));
   const file = join(dir, 'spec.html');
   writeFileSync(file, html);
-  const userData = mkdtempSync(join(tmpdir(), 'rpcscope-chromium-'));
-  const browser = await chromium.launchPersistentContext(userData, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1300, height: 900 },
-  });
-  t.after(async () => {
-    await browser.close();
-    rmSync(userData, { recursive: true, force: true });
-    rmSync(dir, { recursive: true, force: true });
-  });
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const browser = await launchChromium(t, { width: 1300, height: 900 });
   const page = await browser.newPage();
   const requests: string[] = [];
   page.on('request', (r) => {

@@ -5,12 +5,11 @@
  * the failures and a sequence diagram. A screenshot is written for the docs.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
 import { startWatch } from '../../src/export/watch.ts';
+import { launchChromium } from '../harness/browser.ts';
 import { makeVhost } from '../harness/oslo.ts';
 import { startTraffic } from './traffic.ts';
 
@@ -31,22 +30,7 @@ test('the dashboard shows live numbers in Chromium while traffic flows', { timeo
   const traffic = await startTraffic(vh.name);
   t.after(() => traffic.stop());
 
-  const profile = mkdtempSync(join(tmpdir(), 'rpcscope-chromium-'));
-  t.after(() => rmSync(profile, { recursive: true, force: true }));
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1400, height: 1500 },
-  });
-  t.after(() => ctx.close());
+  const ctx = await launchChromium(t, { width: 1400, height: 1500 });
   const page = await ctx.newPage();
   // A bound for a shared, loaded machine, not a speed assertion.
   page.setDefaultTimeout(120_000);
