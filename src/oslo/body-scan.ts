@@ -353,42 +353,42 @@ function next(b: Buffer, i: number): number {
   return ws(b, i + 1);
 }
 
+/**
+ * Walks the members of the object at `at`, handing each key's name and value index to `read`,
+ * which reads or skips the value and returns the index after it. Returns the index after `}`.
+ */
+function members(b: Buffer, at: number, start: KeyEntry, read: (name: string, i: number) => number): number {
+  let i = open(b, at);
+  let prev = start;
+  while (i >= 0) {
+    prev = key(b, i, prev);
+    i = next(b, read(prev.info.name, afterKey(b, keyEnd)));
+  }
+  return -i - 1;
+}
+
 /** `args` of nova-object RPC: only objinst's `nova_object.name`, objname and objmethod count. */
 function objectOf(b: Buffer, method: string, argsAt: number): string | undefined {
   if (b[argsAt] !== LBRACE) return novaObjectName(method, null);
   const args: Record<string, unknown> = {};
-  let i = open(b, argsAt);
-  let prev = ARGS_START;
-  while (i >= 0) {
-    prev = key(b, i, prev);
-    const k = prev.info.name;
-    i = afterKey(b, keyEnd);
+  members(b, argsAt, ARGS_START, (k, i) => {
     if (k === 'objmethod' || k === 'objname') {
       args[k] = value(b, i);
-      i = valueEnd;
-    } else if (k === 'objinst' && b[i] === LBRACE) {
-      const inst: Record<string, unknown> = {};
-      let j = open(b, i);
-      let iprev = OBJINST_START;
-      while (j >= 0) {
-        iprev = key(b, j, iprev);
-        const ik = iprev.info.name;
-        j = afterKey(b, keyEnd);
-        if (ik === 'nova_object.name') {
-          inst[ik] = value(b, j);
-          j = valueEnd;
-        } else j = skipValue(b, j);
-        j = next(b, j);
-      }
-      args.objinst = inst;
-      i = -j - 1;
-    } else {
-      // objinst that is not an object: novaObjectName finds no name in it either
-      if (k === 'objinst') args.objinst = null;
-      i = skipValue(b, i);
+      return valueEnd;
     }
-    i = next(b, i);
-  }
+    if (k !== 'objinst') return skipValue(b, i);
+    if (b[i] !== LBRACE) {
+      args.objinst = null; // not an object: novaObjectName finds no name in it either
+      return skipValue(b, i);
+    }
+    const inst: Record<string, unknown> = {};
+    args.objinst = inst;
+    return members(b, i, OBJINST_START, (ik, j) => {
+      if (ik !== 'nova_object.name') return skipValue(b, j);
+      inst[ik] = value(b, j);
+      return valueEnd;
+    });
+  });
   return novaObjectName(method, args);
 }
 

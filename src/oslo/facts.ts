@@ -7,36 +7,42 @@
  * body-scan.ts (the fast path) and `factsOfMessage` below, from a fully parsed message tree (the
  * reference, and the fallback for whatever the scanner declines).
  */
+import type { RpcMessage } from '../records.ts';
 import type { Envelope } from './envelope.ts';
 import { novaObjectName } from './nova-object.ts';
 import { contextKey, contextValue } from './redact.ts';
 
-export interface BodyFacts {
+/**
+ * The record fields that come from the body keep their RpcMessage meaning (records.ts); the
+ * publisher id is redacted later, by decodeRpc.
+ */
+type RecordFields = Pick<
+  RpcMessage,
+  | 'method'
+  | 'namespace'
+  | 'version'
+  | 'msgId'
+  | 'replyQ'
+  | 'uniqueId'
+  | 'timeoutS'
+  | 'eventType'
+  | 'publisherId'
+  | 'ending'
+  | 'object'
+>;
+
+export interface BodyFacts extends RecordFields {
   readonly envelope: Envelope;
   /** False when the body is not an oslo message (not JSON, or JSON without oslo keys). */
   readonly oslo: boolean;
-  readonly method?: string;
-  readonly namespace?: string;
-  readonly version?: string;
-  readonly msgId?: string;
-  readonly replyQ?: string;
-  readonly uniqueId?: string;
-  /** `_timeout` when it is a finite number. */
-  readonly timeoutS?: number;
-  readonly eventType?: string;
-  /** The body's own `priority` field (notifications), as sent. */
+  /** The body's own `priority` field (notifications), as sent; the record's is classified. */
   readonly priority?: string;
-  readonly publisherId?: string;
-  /** `ending` when it is a boolean. */
-  readonly ending?: boolean;
   /** Which reply keys are present, whatever their value. */
   readonly hasEnding: boolean;
   readonly hasResult: boolean;
   readonly hasFailure: boolean;
   /** The raw `failure` value (a JSON string from serialize_remote_exception, or null). */
   readonly failure?: unknown;
-  /** `Instance.save` and the like, for nova-object RPC. */
-  readonly object?: string;
   /** `_context_*` keys, prefix removed, redacted. */
   readonly context: Record<string, unknown>;
 }
@@ -61,44 +67,46 @@ export function newFacts(envelope: Envelope): FactsBuilder {
 export const Fact = {
   /** Neither kept nor looked at: skipped by the scanner. */
   None: 0,
-  Method: 1,
-  Namespace: 2,
-  Version: 3,
-  MsgId: 4,
-  ReplyQ: 5,
-  UniqueId: 6,
-  Timeout: 7,
-  EventType: 8,
-  Priority: 9,
-  PublisherId: 10,
-  Ending: 11,
-  Failure: 12,
-  Context: 13,
+  /** A string field of the facts (KeyInfo.field says which). */
+  String: 1,
+  Timeout: 2,
+  Ending: 3,
+  Failure: 4,
+  Context: 5,
   /** Present or not, the value does not matter. */
-  Result: 14,
+  Result: 6,
   /** Only read for nova-object RPC (the object name). */
-  Args: 15,
+  Args: 7,
 } as const;
 export type Fact = (typeof Fact)[keyof typeof Fact];
 
+/** The facts filled by a string value as it is. */
+type StringFact = Exclude<keyof RecordFields, 'timeoutS' | 'ending' | 'object'> | 'priority';
+
 export interface KeyInfo {
   readonly fact: Fact;
-  /** For `_context_*` keys: the name without the prefix, and whether its value is a secret. */
+  /** The key, or for `_context_*` keys the name without the prefix. */
   readonly name: string;
+  /** For context keys: whether the value is a secret. */
   readonly secret: boolean;
+  /** For string facts: the field it fills. */
+  readonly field: StringFact;
 }
 
-const FIXED: Readonly<Record<string, Fact>> = {
-  method: Fact.Method,
-  namespace: Fact.Namespace,
-  version: Fact.Version,
-  _msg_id: Fact.MsgId,
-  _reply_q: Fact.ReplyQ,
-  _unique_id: Fact.UniqueId,
+const STRINGS: Readonly<Record<string, StringFact>> = {
+  method: 'method',
+  namespace: 'namespace',
+  version: 'version',
+  _msg_id: 'msgId',
+  _reply_q: 'replyQ',
+  _unique_id: 'uniqueId',
+  event_type: 'eventType',
+  priority: 'priority',
+  publisher_id: 'publisherId',
+};
+
+const OTHERS: Readonly<Record<string, Fact>> = {
   _timeout: Fact.Timeout,
-  event_type: Fact.EventType,
-  priority: Fact.Priority,
-  publisher_id: Fact.PublisherId,
   ending: Fact.Ending,
   failure: Fact.Failure,
   result: Fact.Result,
@@ -108,37 +116,24 @@ const FIXED: Readonly<Record<string, Fact>> = {
 /** Keys repeat in every message: the verdict is remembered per key (bounded). */
 const infos = new Map<string, KeyInfo>();
 
+function classifyKey(key: string): KeyInfo {
+  const field = Object.hasOwn(STRINGS, key) ? STRINGS[key] : undefined;
+  if (field !== undefined) return { fact: Fact.String, name: key, secret: false, field };
+  const other = Object.hasOwn(OTHERS, key) ? OTHERS[key] : undefined;
+  if (other !== undefined) return { fact: other, name: key, secret: false, field: 'method' };
+  const c = contextKey(key);
+  return c !== null
+    ? { fact: Fact.Context, name: c.name, secret: c.secret, field: 'method' }
+    : { fact: Fact.None, name: key, secret: false, field: 'method' };
+}
+
 export function keyInfo(key: string): KeyInfo {
   let v = infos.get(key);
   if (v === undefined) {
-    const fixed = Object.hasOwn(FIXED, key) ? FIXED[key] : undefined;
-    const c = fixed === undefined ? contextKey(key) : null;
-    v =
-      fixed !== undefined
-        ? { fact: fixed, name: key, secret: false }
-        : c !== null
-          ? { fact: Fact.Context, name: c.name, secret: c.secret }
-          : { fact: Fact.None, name: key, secret: false };
+    v = classifyKey(key);
     if (infos.size < 10_000) infos.set(key, v);
   }
   return v;
-}
-
-type StringFact =
-  | 'method'
-  | 'namespace'
-  | 'version'
-  | 'msgId'
-  | 'replyQ'
-  | 'uniqueId'
-  | 'eventType'
-  | 'priority'
-  | 'publisherId';
-
-function putString(f: FactsBuilder, k: StringFact, v: unknown): void {
-  // A later duplicate key wins, as in JSON.parse; delete only what is there (delete is costly)
-  if (typeof v === 'string') f[k] = v;
-  else if (f[k] !== undefined) delete f[k];
 }
 
 /**
@@ -150,32 +145,10 @@ export function setFact(f: FactsBuilder, k: KeyInfo, v: unknown): void {
     case Fact.Context:
       f.context[k.name] = contextValue(k.secret, v);
       return;
-    case Fact.Method:
-      putString(f, 'method', v);
-      return;
-    case Fact.Namespace:
-      putString(f, 'namespace', v);
-      return;
-    case Fact.Version:
-      putString(f, 'version', v);
-      return;
-    case Fact.MsgId:
-      putString(f, 'msgId', v);
-      return;
-    case Fact.ReplyQ:
-      putString(f, 'replyQ', v);
-      return;
-    case Fact.UniqueId:
-      putString(f, 'uniqueId', v);
-      return;
-    case Fact.EventType:
-      putString(f, 'eventType', v);
-      return;
-    case Fact.Priority:
-      putString(f, 'priority', v);
-      return;
-    case Fact.PublisherId:
-      putString(f, 'publisherId', v);
+    case Fact.String:
+      // A later duplicate key wins, as in JSON.parse; delete only what is there (delete is costly)
+      if (typeof v === 'string') f[k.field] = v;
+      else if (f[k.field] !== undefined) delete f[k.field];
       return;
     case Fact.Timeout:
       if (typeof v === 'number' && Number.isFinite(v)) f.timeoutS = v;
