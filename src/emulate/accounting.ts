@@ -17,8 +17,10 @@ export interface MessageRecord {
   readonly method: string;
   readonly sentAt: number;
   confirmedAt?: number;
-  /** Broker nacked, or the channel closed before the confirm. */
+  /** Broker nacked, a channel error failed it, or it was never sent (see `unsent`). */
   nacked?: boolean;
+  /** Why the message was never published (held while disconnected when its service stopped). */
+  unsent?: string;
   returnedAt?: number;
   /** Receiving service (host) → number of deliveries (more than 1 = duplicate). */
   readonly deliveries: Map<string, number>;
@@ -106,6 +108,17 @@ export class Accounting {
       this.#c(r).nacked++;
     }
     this.#settle(r);
+  }
+
+  /**
+   * Held for a connection that did not come back before its service stopped: counted with the
+   * failed publishes (nacked), with the reason on the record.
+   */
+  unsent(id: string, ts: number, reason: string): void {
+    const r = this.#messages.get(id);
+    if (r === undefined) return;
+    r.unsent = reason;
+    this.confirmed(id, false, ts);
   }
 
   returned(id: string, ts: number): void {

@@ -5,6 +5,11 @@
  * calls after the modelled delay, calls/casts/fanouts/notifications on demand, publisher confirms,
  * and reconnection with oslo's backoff (kombu ensure_connection: interval_start
  * rabbit_retry_interval, interval_step rabbit_retry_backoff, interval_max rabbit_interval_max).
+ *
+ * Publishing follows impl_rabbit.Connection._ensure_publishing → ensure(retry=None): a publish made
+ * while the connection is down, or whose confirm was still outstanding when the connection died,
+ * is held (in order) and sent once the connection is back; retry=None means no bound, so only
+ * stop() ends the wait (held messages are then accounted as never sent).
  */
 import { randomUUID } from 'node:crypto';
 import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
@@ -20,6 +25,7 @@ import {
   openEnvelope,
   type PyJson,
   type QueueDecl,
+  queueArguments,
   remoteFailure,
   replyQueue,
   replyQueueName,
@@ -64,9 +70,24 @@ export type CallOutcome = { outcome: 'ok' | 'remote-error' | 'timeout'; ms: numb
 interface PendingCall {
   readonly uniqueId: string;
   readonly key: string;
+  /** When the caller called (latency is the caller's: time held while disconnected included). */
   readonly start: number;
-  readonly timer: NodeJS.Timeout;
+  /**
+   * The reply wait: amqpdriver._send starts _waiter.wait(msg_id, timeout) only once topic_send
+   * returned, so a call held while disconnected starts its timeout when it is written.
+   */
+  timer: NodeJS.Timeout | undefined;
   readonly resolve: (o: CallOutcome) => void;
+}
+
+/** One publish, from the caller's send to the broker's confirm (or to stop). */
+interface Outgoing {
+  /** Send order within the service: held messages go out in this order. */
+  readonly seq: number;
+  readonly msg: OsloPublish;
+  readonly method: string;
+  /** Calls: the `_msg_id` whose reply wait starts once the call is written. */
+  readonly callMsgId?: string;
 }
 
 interface PendingConfirmReply {
@@ -128,6 +149,14 @@ export class EmulatedService {
   /** oslo's listener drops repeats of its last 16 `_unique_id`s (amqpdriver AMQPListener). */
   readonly #recent: string[] = [];
   readonly #declaredExchanges = new Set<string>();
+  /** Publishes waiting for a usable channel, in send order (oslo's ensure() blocking the sender). */
+  #held: Outgoing[] = [];
+  #seq = 0;
+  /** Declares in progress on the current channel, and the publishes queued behind them. */
+  #gate: Promise<void> | undefined;
+  #flushSoon = false;
+  /** Channels the broker closed with an error (their unconfirmed publishes failed, as in oslo). */
+  readonly #channelErrors = new WeakMap<ConfirmChannel, string>();
   #conn: ChannelModel | undefined;
   #ch: ConfirmChannel | undefined;
   #stopping = false;
@@ -199,12 +228,34 @@ export class EmulatedService {
     conn.on('error', () => {
       // 'close' follows with the reason; an unhandled 'error' would kill the process.
     });
-    conn.on('close', (err?: Error) => this.#lost(err === undefined ? 'closed by broker' : err.message));
+    conn.on('close', (err?: Error) => {
+      // A connection this service already dropped (consumer cancelled) reports nothing new.
+      if (this.#conn === conn) this.#lost(err === undefined ? 'closed by broker' : err.message);
+    });
+    await this.#openChannel(conn);
+    this.#attempt = 0;
+  }
+
+  /**
+   * A confirm channel with every queue declared and consumed, then the held publishes sent:
+   * impl_rabbit's _set_current_channel(new_channel) re-declaring its consumers on revival.
+   */
+  async #openChannel(conn: ChannelModel): Promise<void> {
     const ch = await conn.createConfirmChannel();
-    this.#ch = ch;
-    ch.on('error', () => {});
+    ch.on('error', (e: Error) => {
+      this.#channelErrors.set(ch, e.message);
+    });
+    ch.on('close', () => {
+      // The connection's own close also closes its channels; its 'close' comes in the same tick,
+      // so only a channel still current on a still current connection died alone.
+      setImmediate(() => {
+        if (this.#ch === ch && this.#conn === conn && !this.#stopping)
+          this.#channelLost(conn, this.#channelErrors.get(ch) ?? 'channel closed');
+      });
+    });
     ch.on('return', (m: ConsumeMessage) => this.#onReturn(m));
     this.#declaredExchanges.clear();
+    this.#gate = undefined;
     for (const q of this.#queues) {
       if (q.exchange !== undefined && q.exchange.name !== '') {
         await ch.assertExchange(q.exchange.name, q.exchange.type, {
@@ -223,11 +274,16 @@ export class EmulatedService {
       if (q.bind !== undefined && q.name === q.bind.routingKey && !q.name.includes(`.${this.plan.host}`))
         this.#ctx.sharedQueue(this.plan.url, q.name);
       // oslo consumes with no_ack=False and acks before dispatch (RPC requests acked first).
-      await ch.consume(q.name, (m) => this.#onMessage(q, m), { noAck: false });
+      await ch.consume(q.name, (m) => this.#onMessage(ch, q, m), { noAck: false });
     }
-    this.#attempt = 0;
+    if (this.#conn !== conn || this.#stopping) {
+      await ch.close().catch(() => {});
+      throw new Error('connection lost while declaring');
+    }
+    this.#ch = ch;
     this.#up = true;
     this.#ctx.onConnected(this.plan);
+    this.#flush();
   }
 
   #lost(reason: string): void {
@@ -238,6 +294,33 @@ export class EmulatedService {
     if (this.#stopping) return;
     if (wasUp) this.#ctx.onDisconnected(this.plan, reason);
     this.#scheduleReconnect();
+  }
+
+  /**
+   * A channel closed by the broker (404, 406...) on a live connection. py-amqp's Channel._on_close
+   * reopens the channel and raises the error; oslo's ensure() then sets a new current channel,
+   * which re-declares every consumer (_set_current_channel), and carries on on the same
+   * connection. If that fails, the connection is given up and reconnected with the backoff.
+   */
+  #channelLost(conn: ChannelModel, reason: string): void {
+    const wasUp = this.#up;
+    this.#up = false;
+    this.#ch = undefined;
+    if (wasUp) this.#ctx.onDisconnected(this.plan, `channel closed: ${reason}`);
+    this.#openChannel(conn).catch((e: unknown) => {
+      if (this.#conn === conn)
+        this.#drop(conn, `channel reopen failed: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  }
+
+  /**
+   * Gives up the connection and reconnects with the backoff: what kombu's ensure() does on a
+   * recoverable connection error (collect(), then _ensure_connection), e.g. py-amqp's
+   * ConsumerCancelled when the broker cancels a consumer because its queue was deleted.
+   */
+  #drop(conn: ChannelModel, reason: string): void {
+    this.#lost(reason);
+    conn.close().catch(() => {});
   }
 
   #scheduleReconnect(): void {
@@ -269,9 +352,15 @@ export class EmulatedService {
     if (r !== undefined) r.returned = true;
   }
 
-  #onMessage(q: QueueDecl, m: ConsumeMessage | null): void {
-    const ch = this.#ch;
-    if (m === null || ch === undefined) return; // consumer cancelled (queue deleted): reconnect declares again
+  #onMessage(ch: ConfirmChannel, q: QueueDecl, m: ConsumeMessage | null): void {
+    if (m === null) {
+      // basic.cancel from the broker (queue deleted, or its node gone): py-amqp raises
+      // ConsumerCancelled, a RecoverableConnectionError, so kombu reconnects and oslo re-declares.
+      const conn = this.#conn;
+      if (this.#ch === ch && conn !== undefined && !this.#stopping)
+        this.#drop(conn, `consumer of ${q.name} cancelled by the broker`);
+      return;
+    }
     try {
       ch.ack(m);
     } catch {
@@ -343,18 +432,66 @@ export class EmulatedService {
     p.resolve({ outcome, ms });
   }
 
-  /** Publishes with a confirm callback; declares the exchange first as kombu's _publish does. */
-  #publish(msg: OsloPublish, method: string): void {
-    const ch = this.#ch;
+  /**
+   * Accounts a new publish, then sends it or, with no usable channel, holds it: oslo's
+   * _ensure_publishing blocks the sender in ensure() (retry=None: until reconnected).
+   */
+  #publish(msg: OsloPublish, method: string, callMsgId?: string): void {
     const acc = this.#ctx.accounting;
     if (msg.kind !== 'reply' || !acc.message(msg.uniqueId))
       acc.sent(msg.uniqueId, msg.kind, this.plan.group, this.plan.host, method, Date.now());
     this.#ctx.onSent();
-    if (ch === undefined) {
-      acc.confirmed(msg.uniqueId, false, Date.now());
-      this.#ctx.onConfirm(false);
+    const out: Outgoing = {
+      seq: this.#seq++,
+      msg,
+      method,
+      ...(callMsgId !== undefined ? { callMsgId } : {}),
+    };
+    const ch = this.#ch;
+    // Behind held messages too: oslo sends on one connection under its lock, in order.
+    if (ch === undefined || this.#held.length > 0) this.#hold(out);
+    else this.#transmit(ch, out);
+  }
+
+  #hold(out: Outgoing): void {
+    if (this.#stopping) {
+      this.#unsent(out);
       return;
     }
+    let i = this.#held.length;
+    while (i > 0 && this.#held[i - 1]!.seq > out.seq) i--;
+    this.#held.splice(i, 0, out);
+    // Failed on a channel already replaced (a declare queued on the old one): the new one sends it.
+    if (this.#up && !this.#flushSoon) {
+      this.#flushSoon = true;
+      setImmediate(() => {
+        this.#flushSoon = false;
+        if (this.#up) this.#flush();
+      });
+    }
+  }
+
+  /** Sends what was held, in order, on the channel just (re)opened. */
+  #flush(): void {
+    const held = this.#held;
+    this.#held = [];
+    for (const out of held) {
+      const ch = this.#ch;
+      if (ch === undefined || this.#held.length > 0) this.#hold(out);
+      else this.#transmit(ch, out);
+    }
+  }
+
+  /** A publish the service never got to send: it stopped while holding it. */
+  #unsent(out: Outgoing): void {
+    this.#replies.delete(out.msg.uniqueId);
+    this.#ctx.accounting.unsent(out.msg.uniqueId, Date.now(), 'service stopped while disconnected');
+    this.#ctx.onConfirm(false);
+  }
+
+  /** Publishes with a confirm callback; declares the exchange first as kombu's _publish does. */
+  #transmit(ch: ConfirmChannel, out: Outgoing): void {
+    const { msg } = out;
     const send = () => {
       try {
         ch.publish(
@@ -362,20 +499,31 @@ export class EmulatedService {
           msg.routingKey,
           msg.body,
           { ...msg.properties, mandatory: msg.mandatory } as Parameters<ConfirmChannel['publish']>[3],
-          (err) => this.#confirmed(msg, method, err === null || err === undefined),
+          (err) => {
+            if (err === null || err === undefined) this.#confirmed(out, true);
+            // A channel error (py-amqp IrrecoverableChannelError) and a nack (MessageNacked) escape
+            // ensure() as MessageDeliveryFailure; a lost connection makes ensure() publish again.
+            else if (err.message === 'message nacked' || this.#channelErrors.has(ch) || this.#stopping)
+              this.#confirmed(out, false);
+            else this.#hold(out);
+          },
         );
       } catch {
-        this.#confirmed(msg, method, false);
+        // the channel is closed (its close is being handled): send again on the next one
+        this.#hold(out);
+        return;
       }
+      if (out.callMsgId !== undefined) this.#startReplyWait(out.callMsgId);
     };
     const ex = msg.exchange;
-    // notify_send → _publish_and_creates_default_queue: once per (exchange, key) and connection,
+    // notify_send → _publish_and_creates_default_queue: once per (exchange, key) and channel,
     // a queue named like the routing key, bound to it (so notifications wait for a consumer).
     const notifyQueue = msg.kind === 'notification' ? `${ex}\u0000${msg.routingKey}` : undefined;
     const needExchange = ex !== '' && !this.#declaredExchanges.has(ex);
     const needQueue = notifyQueue !== undefined && !this.#declaredExchanges.has(notifyQueue);
     if (!needExchange && !needQueue) {
-      send();
+      if (this.#gate === undefined) send();
+      else this.#after(() => send());
       return;
     }
     this.#declaredExchanges.add(ex);
@@ -383,18 +531,49 @@ export class EmulatedService {
     const type = msg.kind === 'fanout' ? 'fanout' : 'topic';
     const durable = msg.kind === 'fanout' ? false : this.#qopts.durableQueues || this.#qopts.quorumQueues;
     const autoDelete = msg.kind === 'fanout' ? true : this.#qopts.autoDelete;
-    const declare = needExchange ? ch.assertExchange(ex, type, { durable, autoDelete }) : Promise.resolve();
+    const declare = () =>
+      needExchange ? ch.assertExchange(ex, type, { durable, autoDelete }) : Promise.resolve();
     if (needExchange && type === 'topic') this.#ctx.sharedExchange(this.plan.url, ex);
     if (needQueue) this.#ctx.sharedQueue(this.plan.url, msg.routingKey);
-    const then = needQueue
-      ? declare
-          .then(() => ch.assertQueue(msg.routingKey, { durable, autoDelete }))
-          .then(() => ch.bindQueue(msg.routingKey, ex, msg.routingKey))
-      : declare;
-    then.then(send, () => this.#confirmed(msg, method, false));
+    // The default queue's arguments are _get_queue_arguments(rabbit_ha_queues, 0,
+    // rabbit_quorum_queue, ...): x-queue-type quorum in quorum mode, x-ha-policy all when mirrored,
+    // no x-expires; durable and auto-delete follow the exchange.
+    const then = () =>
+      needQueue
+        ? declare()
+            .then(() =>
+              ch.assertQueue(msg.routingKey, {
+                durable,
+                autoDelete,
+                arguments: queueArguments(this.#qopts, 0, this.#qopts.quorumQueues),
+              }),
+            )
+            .then(() => ch.bindQueue(msg.routingKey, ex, msg.routingKey))
+        : declare();
+    this.#after(() =>
+      then().then(send, (e: unknown) => {
+        // A broker refusal (406 inequivalent arguments, 404...) is a channel error: the message
+        // fails as in oslo. A declare cut by a lost connection is retried like any publish.
+        if (typeof (e as { code?: unknown }).code === 'number' || this.#stopping) this.#confirmed(out, false);
+        else this.#hold(out);
+      }),
+    );
   }
 
-  #confirmed(msg: OsloPublish, method: string, ok: boolean): void {
+  /**
+   * Runs `step` after the declares (and the publishes queued behind them) on the current channel:
+   * oslo declares inline under its connection lock, so nothing overtakes a publish that declares.
+   */
+  #after(step: () => Promise<void> | void): void {
+    const g = (this.#gate ?? Promise.resolve()).then(step).catch(() => {});
+    this.#gate = g;
+    void g.then(() => {
+      if (this.#gate === g) this.#gate = undefined;
+    });
+  }
+
+  #confirmed(out: Outgoing, ok: boolean): void {
+    const { msg, method } = out;
     const now = Date.now();
     const r = this.#replies.get(msg.uniqueId);
     if (r !== undefined && ok && r.returned && now < r.deadline && !this.#stopping) {
@@ -487,18 +666,23 @@ export class EmulatedService {
       ),
     );
     return new Promise<CallOutcome>((resolve) => {
-      const start = performance.now();
-      const timer = setTimeout(() => {
-        this.#pending.delete(msgId);
-        this.#ctx.accounting.timedOut(uniqueId, Date.now());
-        const ms = performance.now() - start;
-        this.#ctx.onCall(this.plan, key, 'timeout', ms);
-        resolve({ outcome: 'timeout', ms });
-      }, o.rpcResponseTimeoutS * 1000);
-      timer.unref();
-      this.#pending.set(msgId, { uniqueId, key, start, timer, resolve });
-      this.#publish(msg, key);
+      this.#pending.set(msgId, { uniqueId, key, start: performance.now(), timer: undefined, resolve });
+      this.#publish(msg, key, msgId);
     });
+  }
+
+  /** amqpdriver._send: the reply wait (rpc_response_timeout) begins once the call is published. */
+  #startReplyWait(msgId: string): void {
+    const p = this.#pending.get(msgId);
+    if (p === undefined || p.timer !== undefined) return;
+    p.timer = setTimeout(() => {
+      this.#pending.delete(msgId);
+      this.#ctx.accounting.timedOut(p.uniqueId, Date.now());
+      const ms = performance.now() - p.start;
+      this.#ctx.onCall(this.plan, p.key, 'timeout', ms);
+      p.resolve({ outcome: 'timeout', ms });
+    }, this.#ctx.scenario.oslo.rpcResponseTimeoutS * 1000);
+    p.timer.unref();
   }
 
   /** Closes the connection; with `deleteQueues`, deletes the queues only this service declared. */
@@ -506,6 +690,10 @@ export class EmulatedService {
     this.#stopping = true;
     if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
     for (const p of this.#pending.values()) clearTimeout(p.timer);
+    // oslo would go on waiting for the broker (retry=None); a stopping emulator cannot.
+    const held = this.#held;
+    this.#held = [];
+    for (const out of held) this.#unsent(out);
     const ch = this.#ch;
     const conn = this.#conn;
     this.#up = false;
