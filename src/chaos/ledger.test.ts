@@ -21,6 +21,9 @@ test('ledger: each message in exactly one class, duplicates apart, window respec
   // never confirmed
   a.sent('c4', 'cast', 'client', 'h1', 'm', 1000);
   a.confirmed('c4', false, 1001);
+  // held while its sender was disconnected, still held when the service stopped
+  a.sent('c5', 'cast', 'client', 'h1', 'm', 1000);
+  a.unsent('c5', 3000, 'service stopped while disconnected');
   // call that expired in its queue and timed out
   a.sent('k1', 'call', 'client', 'h1', 'm', 1000);
   a.confirmed('k1', true, 1001);
@@ -50,9 +53,10 @@ test('ledger: each message in exactly one class, duplicates apart, window respec
       cast.lost,
       cast.lostAfterConfirm,
       cast.unconfirmed,
+      cast.unsent,
       cast.expired,
     ],
-    [4, 2, 1, 2, 1, 1, 0],
+    [5, 2, 1, 3, 1, 2, 1, 0],
   );
   const call = byKind(l, 'call');
   assert.deepEqual(

@@ -20,6 +20,11 @@ export interface LedgerRow {
   lost: number;
   /** Of the lost: the broker had confirmed them (then lost them with a queue or node). */
   lostAfterConfirm: number;
+  /**
+   * Of the lost: never published: held while the sender was disconnected (oslo's ensure() would
+   * have gone on waiting) and still held when its service stopped.
+   */
+  unsent: number;
   /** Replies only: returned as unroutable (NO_ROUTE) at least once. */
   returned: number;
   /** Calls: the caller gave up (rpc_response_timeout). */
@@ -49,6 +54,7 @@ function row(kind: AccountedKind, group: string): LedgerRow {
     expired: 0,
     lost: 0,
     lostAfterConfirm: 0,
+    unsent: 0,
     returned: 0,
     timedOut: 0,
     answered: 0,
@@ -65,6 +71,7 @@ const NUMERIC: readonly (keyof LedgerRow)[] = [
   'expired',
   'lost',
   'lostAfterConfirm',
+  'unsent',
   'returned',
   'timedOut',
   'answered',
@@ -113,6 +120,7 @@ export function buildLedger(inp: LedgerInput): Ledger {
     else {
       r.lost++;
       if (m.confirmedAt !== undefined) r.lostAfterConfirm++;
+      if (m.unsent !== undefined) r.unsent++;
     }
     if (m.kind === 'call') {
       if (m.answeredAt !== undefined) r.answered++;

@@ -137,24 +137,6 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosResult> {
     JSON.stringify(policy),
   ]);
 
-  if (queues === 'quorum') {
-    // The notification listeners' classic durable queue (see below) would be stuck on a dead
-    // home node ("home node ... is down", 404 on redeclare); mirroring it keeps it available
-    // like the quorum queues around it. Higher priority than the vhost-wide policy.
-    await cluster.ctl(1, [
-      'set_policy',
-      '-p',
-      vhost,
-      '--apply-to',
-      'queues',
-      '--priority',
-      '1',
-      'rpcscope-chaos-notifications',
-      '^notifications\\.',
-      JSON.stringify({ ...policy, ...MIRRORED_POLICY }),
-    ]);
-  }
-
   const upstreamsFrom = (first: number): Upstream[] => {
     const n = cluster.nodes.length;
     return Array.from({ length: n }, (_, k) => cluster.node(((first - 1 + k) % n) + 1)).map((x) => ({
@@ -188,17 +170,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosResult> {
       oslo: { ...o.scenario.oslo, queues: { ...o.scenario.oslo.queues, type: queues } },
       services: o.scenario.services.map((s) => {
         const { url: _u, queues: q, ...rest } = s;
-        // The emulator's notifier declares its default queue (`notifications.info`) without
-        // x-queue-type, as a durable queue when quorum is on; a listener declaring it as quorum
-        // would get 406 PRECONDITION_FAILED (inequivalent arg). Such listeners keep a classic
-        // durable queue in quorum mode so that both declarations agree.
-        const notificationListener =
-          queues === 'quorum' && s.topics.length > 0 && s.topics.every((t) => /notifications\./.test(t));
-        const settings = notificationListener
-          ? { ...(q ?? o.scenario.oslo.queues), type: 'classic' as const, durable: true }
-          : q !== undefined
-            ? { ...q, type: queues }
-            : undefined;
+        const settings = q !== undefined ? { ...q, type: queues } : undefined;
         return {
           ...rest,
           url: amqpUrlVia(proxies.get(s.name)!.port, vhost),
