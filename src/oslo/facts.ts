@@ -63,22 +63,25 @@ export function newFacts(envelope: Envelope): FactsBuilder {
   return { envelope, oslo: true, hasEnding: false, hasResult: false, hasFailure: false, context: {} };
 }
 
-/** What a top-level key of the oslo message is to the facts (numbers: dispatched per key). */
-export const Fact = {
+/**
+ * What a top-level key of the oslo message is to the facts. A const enum: esbuild writes each
+ * member as a literal, where an object's members would be loaded at every comparison.
+ */
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported, so isolated modules are not an issue, and inlining is the point
+const enum Fact {
   /** Neither kept nor looked at: skipped by the scanner. */
-  None: 0,
+  None,
   /** A string field of the facts (KeyInfo.field says which). */
-  String: 1,
-  Timeout: 2,
-  Ending: 3,
-  Failure: 4,
-  Context: 5,
+  String,
+  Timeout,
+  Ending,
+  Failure,
+  Context,
   /** Present or not, the value does not matter. */
-  Result: 6,
+  Result,
   /** Only read for nova-object RPC (the object name). */
-  Args: 7,
-} as const;
-export type Fact = (typeof Fact)[keyof typeof Fact];
+  Args,
+}
 
 /** The facts filled by a string value as it is. */
 type StringFact = Exclude<keyof RecordFields, 'timeoutS' | 'ending' | 'object'> | 'priority';
@@ -91,6 +94,11 @@ export interface KeyInfo {
   readonly secret: boolean;
   /** For string facts: the field it fills. */
   readonly field: StringFact;
+  /** For a reader that skips values: whether this one is needed (handed to setFact). */
+  readonly read: boolean;
+  /** `args` (read only for the nova object name) and `result` (only its presence counts). */
+  readonly args: boolean;
+  readonly result: boolean;
 }
 
 const STRINGS: Readonly<Record<string, StringFact>> = {
@@ -116,15 +124,18 @@ const OTHERS: Readonly<Record<string, Fact>> = {
 /** Keys repeat in every message: the verdict is remembered per key (bounded). */
 const infos = new Map<string, KeyInfo>();
 
+function info(fact: Fact, name: string, secret = false, field: StringFact = 'method'): KeyInfo {
+  const read = fact !== Fact.None && fact !== Fact.Args && fact !== Fact.Result;
+  return { fact, name, secret, field, read, args: fact === Fact.Args, result: fact === Fact.Result };
+}
+
 function classifyKey(key: string): KeyInfo {
   const field = Object.hasOwn(STRINGS, key) ? STRINGS[key] : undefined;
-  if (field !== undefined) return { fact: Fact.String, name: key, secret: false, field };
+  if (field !== undefined) return info(Fact.String, key, false, field);
   const other = Object.hasOwn(OTHERS, key) ? OTHERS[key] : undefined;
-  if (other !== undefined) return { fact: other, name: key, secret: false, field: 'method' };
+  if (other !== undefined) return info(other, key);
   const c = contextKey(key);
-  return c !== null
-    ? { fact: Fact.Context, name: c.name, secret: c.secret, field: 'method' }
-    : { fact: Fact.None, name: key, secret: false, field: 'method' };
+  return c !== null ? info(Fact.Context, c.name, c.secret) : info(Fact.None, key);
 }
 
 export function keyInfo(key: string): KeyInfo {
