@@ -4,26 +4,17 @@
  * capture. Uses the real-traffic pcap that bench/decode.bench.ts records under /tmp/rpcscope-bench/
  * (recorded first if missing).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { loadCaptures } from '../src/analyse/load.ts';
 import { ReportAccumulator } from '../src/analyse/report.ts';
+import { benchCapture } from './capture.ts';
 
-const TARGET_MB = Number(process.env.RPCSCOPE_BENCH_DECODE_MB ?? 220);
-const file = join('/tmp/rpcscope-bench', `decode-${TARGET_MB}MB-v2.pcap`);
 const log = (s: string): void => {
   process.stderr.write(`[report.bench] ${s}\n`);
 };
-
-if (!existsSync(file)) {
-  log(`${file} missing: recording it with bench/decode.bench.ts`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'decode.bench.ts')], {
-    stdio: 'inherit',
-  });
-  if (r.status !== 0 || !existsSync(file)) throw new Error('could not record the benchmark capture');
-}
+const file = benchCapture(log);
 const mb = statSync(file).size / 1048576;
 
 async function reportOnce() {

@@ -1,0 +1,33 @@
+/**
+ * One pass of the decoder (`decode`) or of the whole report path (`report`) over a capture, or
+ * nothing (`none`: the start-up to subtract), for bench/instructions.bench.ts to run under
+ * callgrind. Prints the number of messages.
+ */
+import { loadCaptures } from '../src/analyse/load.ts';
+import { ReportAccumulator } from '../src/analyse/report.ts';
+import { readPcapFile } from '../src/capture/pcap-file.ts';
+
+const [mode, file] = process.argv.slice(2);
+if (mode !== 'none' && file === undefined)
+  throw new Error('usage: instructions-driver none|decode|report FILE');
+let messages = 0;
+if (mode === 'decode' && file !== undefined) {
+  await readPcapFile(file, {
+    event(e) {
+      if (e.type === 'message') messages++;
+    },
+  });
+} else if (mode === 'report' && file !== undefined) {
+  const acc = new ReportAccumulator();
+  const loaded = await loadCaptures([file], {
+    keep: false,
+    onMessage: (m) => {
+      messages++;
+      acc.message(m);
+    },
+    onCall: (c) => acc.call(c),
+    onTopology: (t) => acc.topology(t),
+  });
+  acc.result(loaded);
+}
+process.stdout.write(`${messages}\n`);
