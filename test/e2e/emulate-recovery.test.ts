@@ -9,71 +9,33 @@
  * test cuts; each test has its own vhost, deleted afterwards.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import amqp from 'amqplib';
-import { ManagementClient } from '../../src/broker/management.ts';
 import { buildLedger } from '../../src/chaos/ledger.ts';
 import type { MessageRecord } from '../../src/emulate/accounting.ts';
 import { startEmulation } from '../../src/emulate/emulator.ts';
 import { parseScenario } from '../../src/emulate/scenario.ts';
 import type { EmulationEvent } from '../../src/emulate/types.ts';
-
-const mgmt = new ManagementClient({ url: 'http://guest:guest@127.0.0.1:15672' });
+import { brokerRelay, makeVhost, mgmt } from '../harness/oslo.ts';
 
 async function ownVhost(t: TestContext, tag: string): Promise<string> {
-  const vhost = `rpcscope-emu-${tag}-${randomUUID().slice(0, 8)}`;
-  await mgmt.putVhost(vhost);
-  await mgmt.setPermissions(vhost, 'guest');
-  t.after(() => mgmt.deleteVhost(vhost).catch(() => {}));
-  return vhost;
+  const v = await makeVhost(`rpcscope-emu-${tag}`);
+  t.after(() => v.remove().catch(() => {}));
+  return v.name;
 }
 
-/** A loopback proxy to the broker that can cut every connection and refuse new ones for a while. */
-class CutProxy {
-  readonly #sockets = new Set<Socket>();
-  #refusing = false;
-  readonly #server: Server = createServer((c) => {
-    if (this.#refusing) {
-      c.destroy();
-      return;
-    }
-    const up = connect(5672, '127.0.0.1');
-    this.#sockets.add(c);
-    this.#sockets.add(up);
-    c.pipe(up).pipe(c);
-    const drop = () => {
-      c.destroy();
-      up.destroy();
-      this.#sockets.delete(c);
-      this.#sockets.delete(up);
-    };
-    for (const s of [c, up]) {
-      s.on('error', drop);
-      s.on('close', drop);
-    }
+/** An emulation of `yaml` through `amqpUrl`, running until stopped, its events collected. */
+async function emulate(yaml: string, amqpUrl: string) {
+  const events: EmulationEvent[] = [];
+  const h = startEmulation(parseScenario(yaml), {
+    amqpUrl,
+    managementUrl: null,
+    durationS: Number.POSITIVE_INFINITY,
+    keepMessages: true,
+    onEvent: (e) => events.push(e),
   });
-
-  async listen(): Promise<number> {
-    await new Promise<void>((r) => this.#server.listen(0, '127.0.0.1', r));
-    return (this.#server.address() as { port: number }).port;
-  }
-
-  /** Every connection cut at once (no AMQP goodbye) and new ones refused until `restore()`. */
-  cut(): void {
-    this.#refusing = true;
-    for (const s of this.#sockets) s.destroy();
-  }
-
-  restore(): void {
-    this.#refusing = false;
-  }
-
-  close(): void {
-    this.cut();
-    this.#server.close();
-  }
+  await h.ready;
+  return { h, events };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -102,10 +64,10 @@ function outages(events: readonly EmulationEvent[], group: string): [number, num
 
 test('publishes made while disconnected are held, sent after reconnecting in order, accounted once; a stop while holding does not hang', async (t) => {
   const vhost = await ownVhost(t, 'held');
-  const proxy = new CutProxy();
-  const port = await proxy.listen();
+  const proxy = await brokerRelay();
   t.after(() => proxy.close());
-  const scenario = parseScenario(`version: 1
+  const { h, events } = await emulate(
+    `version: 1
 oslo: { controlExchange: emu, rpcResponseTimeoutS: 3 }
 services:
   - name: client
@@ -116,16 +78,9 @@ services:
     topics: [srv]
     fanout: false
     serve: { delayMs: 1, replyBytes: 100 }
-`);
-  const events: EmulationEvent[] = [];
-  const h = startEmulation(scenario, {
-    amqpUrl: `amqp://guest:guest@127.0.0.1:${port}/${vhost}`,
-    managementUrl: null,
-    durationS: Number.POSITIVE_INFINITY,
-    keepMessages: true,
-    onEvent: (e) => events.push(e),
-  });
-  await h.ready;
+`,
+    `amqp://guest:guest@127.0.0.1:${proxy.port}/${vhost}`,
+  );
   await sleep(1500);
   // First outage: the reconnection after 1 s is refused, the one 3 s later gets through.
   proxy.cut();
@@ -212,7 +167,8 @@ test('a channel closed by the broker under a live connection is reopened; a canc
   t.after(() => admin.close().catch(() => {}));
   const ach = await admin.createChannel();
   await ach.assertExchange('boom_fanout', 'topic', { durable: true, autoDelete: false });
-  const scenario = parseScenario(`version: 1
+  const { h, events } = await emulate(
+    `version: 1
 oslo: { controlExchange: emu, rpcResponseTimeoutS: 3 }
 services:
   - name: client
@@ -223,16 +179,9 @@ services:
     topics: [srv]
     fanout: false
     serve: { delayMs: 1, replyBytes: 100 }
-`);
-  const events: EmulationEvent[] = [];
-  const h = startEmulation(scenario, {
-    amqpUrl: url,
-    managementUrl: null,
-    durationS: Number.POSITIVE_INFINITY,
-    keepMessages: true,
-    onEvent: (e) => events.push(e),
-  });
-  await h.ready;
+`,
+    url,
+  );
   await sleep(5000);
   const channelDeaths = events.flatMap((e) =>
     e.type === 'disconnected' && e.group === 'client' && /channel closed: .*406/.test(e.reason) ? [e] : [],
@@ -278,7 +227,8 @@ services:
 
 test('quorum mode: the notifier declares its default notifications queue as a quorum queue', async (t) => {
   const vhost = await ownVhost(t, 'quorum');
-  const scenario = parseScenario(`version: 1
+  const { h, events } = await emulate(
+    `version: 1
 oslo: { controlExchange: emu, queues: { type: quorum } }
 services:
   - name: notifier
@@ -287,16 +237,9 @@ services:
   - name: listener
     topics: [notifications.info]
     fanout: false
-`);
-  const events: EmulationEvent[] = [];
-  const h = startEmulation(scenario, {
-    amqpUrl: `amqp://guest:guest@127.0.0.1:5672/${vhost}`,
-    managementUrl: null,
-    durationS: Number.POSITIVE_INFINITY,
-    keepMessages: true,
-    onEvent: (e) => events.push(e),
-  });
-  await h.ready;
+`,
+    `amqp://guest:guest@127.0.0.1:5672/${vhost}`,
+  );
   await sleep(2000);
   const q = await mgmt.queue(vhost, 'notifications.info');
   const r = await h.stop();

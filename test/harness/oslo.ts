@@ -230,10 +230,26 @@ export function assertCallsMatch(r: ReportJson, m: Manifest): void {
   assert.equal(r.calls.lateReplies, m.replies.late, 'late replies (after the caller gave up)');
 }
 
-/** A TCP relay 127.0.0.1:<port 0> → 127.0.0.1:5672: a port of the test's own for tcpdump to watch (the broker is shared). */
-export async function brokerRelay(): Promise<{ port: number; close: () => Promise<void> }> {
+export interface BrokerRelay {
+  readonly port: number;
+  /** Every connection cut at once (no AMQP goodbye), and new ones refused until `restore()`. */
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP relay 127.0.0.1:<port 0> → 127.0.0.1:5672: a port of the test's own for tcpdump to watch
+ * (the broker is shared), and a connection path the test can cut.
+ */
+export async function brokerRelay(): Promise<BrokerRelay> {
   const sockets = new Set<Socket>();
+  let refusing = false;
   const server = createServer((client) => {
+    if (refusing) {
+      client.destroy();
+      return;
+    }
     const upstream = connect(5672, '127.0.0.1');
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -247,11 +263,19 @@ export async function brokerRelay(): Promise<{ port: number; close: () => Promis
     upstream.pipe(client);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const cut = () => {
+    refusing = true;
+    for (const s of sockets) s.destroy();
+  };
   return {
     port: (server.address() as AddressInfo).port,
+    cut,
+    restore: () => {
+      refusing = false;
+    },
     close: () =>
       new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
+        cut();
         server.close(() => r());
       }),
   };
