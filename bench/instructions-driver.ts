@@ -19,15 +19,12 @@ if (mode === 'decode' && file !== undefined) {
   });
 } else if (mode === 'report' && file !== undefined) {
   const acc = new ReportAccumulator();
-  const loaded = await loadCaptures([file], {
-    keep: false,
-    onMessage: (m) => {
+  const loaded = await loadCaptures(
+    [file],
+    acc.sink(() => {
       messages++;
-      acc.message(m);
-    },
-    onCall: (c) => acc.call(c),
-    onTopology: (t) => acc.topology(t),
-  });
+    }),
+  );
   acc.result(loaded);
 }
 process.stdout.write(`${messages}\n`);

@@ -9,7 +9,7 @@ import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { loadCaptures } from '../src/analyse/load.ts';
 import { ReportAccumulator } from '../src/analyse/report.ts';
-import { benchCapture } from './capture.ts';
+import { benchCapture, tsharkCommand } from './capture.ts';
 
 const log = (s: string): void => {
   process.stderr.write(`[report.bench] ${s}\n`);
@@ -22,15 +22,12 @@ async function reportOnce() {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   let messages = 0;
-  const loaded = await loadCaptures([file], {
-    keep: false,
-    onMessage: (m) => {
+  const loaded = await loadCaptures(
+    [file],
+    acc.sink(() => {
       messages++;
-      acc.message(m);
-    },
-    onCall: (c) => acc.call(c),
-    onTopology: (t) => acc.topology(t),
-  });
+    }),
+  );
   const report = acc.result(loaded);
   const wallMs = performance.now() - t0;
   const c = process.cpuUsage(c0);
@@ -40,14 +37,9 @@ async function reportOnce() {
 function tshark(): Promise<{ wallMs: number; cpuMs: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const p = spawn(
-      'bash',
-      [
-        '-c',
-        `TIMEFORMAT='%U %S'; time (tshark -o tcp.reassemble_out_of_order:TRUE -r '${file}' -Y amqp -T fields -E aggregator=, -e amqp.method.class -e amqp.method.method -e amqp.method.arguments.routing_key > /dev/null 2>&1)`,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    const p = spawn('bash', ['-c', `TIMEFORMAT='%U %S'; time (${tsharkCommand(file)} > /dev/null 2>&1)`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     p.stderr.setEncoding('utf8').on('data', (s: string) => {
       err += s;

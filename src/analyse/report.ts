@@ -162,7 +162,34 @@ interface ConnAcc {
  * methods, connections and calls (one number each), not with the capture, so `report` reads
  * captures larger than memory. `buildReport` is this over a Loaded.
  */
+/** Where a streamed load or pipeline sends its records; nothing is kept for later. */
+export interface ReportSink {
+  readonly keep: false;
+  readonly onMessage: (m: RpcMessage) => void;
+  readonly onCall: (c: RpcCall) => void;
+  readonly onTopology: (t: TopologyEvent) => void;
+}
+
 export class ReportAccumulator {
+  /**
+   * This accumulator as the sink of a streamed load (loadCaptures) or live pipeline: memory does
+   * not grow with the capture. `seen` is told of each message first (counters, progress).
+   */
+  sink(seen?: (m: RpcMessage) => void): ReportSink {
+    return {
+      keep: false,
+      onMessage:
+        seen === undefined
+          ? (m) => this.message(m)
+          : (m) => {
+              seen(m);
+              this.message(m);
+            },
+      onCall: (c) => this.call(c),
+      onTopology: (t) => this.topology(t),
+    };
+  }
+
   readonly #byKind = zeroKinds();
   readonly #bytesByKind = zeroKinds();
   readonly #deliveredByKind = zeroKinds();

@@ -14,15 +14,11 @@ export async function reportLive(
   const acc = new ReportAccumulator();
   let seen = 0;
   // Streamed: a long live capture must not grow memory with every message.
-  const pipeline = new Pipeline({
-    keep: false,
-    onMessage: (m) => {
+  const pipeline = new Pipeline(
+    acc.sink(() => {
       seen++;
-      acc.message(m);
-    },
-    onCall: (c) => acc.call(c),
-    onTopology: (t) => acc.topology(t),
-  });
+    }),
+  );
   const run = startTcpdump({
     iface,
     port,

@@ -22,12 +22,7 @@ async function totalBytes(files: string[]): Promise<number> {
  */
 export async function reportFiles(files: string[], label: string): Promise<Report> {
   const acc = new ReportAccumulator();
-  const stream: LoadOptions = {
-    keep: false,
-    onMessage: (m) => acc.message(m),
-    onCall: (c) => acc.call(c),
-    onTopology: (t) => acc.topology(t),
-  };
+  const stream: LoadOptions = acc.sink();
   const total = await totalBytes(files);
   if (total < PROGRESS_MIN_BYTES) return acc.result(await loadCaptures(files, stream));
   const tty = process.stderr.isTTY === true;
