@@ -7,11 +7,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const BENCH_DIR = '/tmp/rpcscope-bench';
+/** Size of the recording (RPCSCOPE_BENCH_DECODE_MB, default 220). */
+export const BENCH_MB = Number(process.env.RPCSCOPE_BENCH_DECODE_MB ?? 220);
+// v2: ids unique per message (a v1 capture cycled 196 identical bodies, which flattered caching)
+export const BENCH_CAPTURE = join(BENCH_DIR, `decode-${BENCH_MB}MB-v2.pcap`);
 
 /** The capture's path, recorded by decode.bench.ts when it is not there yet. */
 export function benchCapture(log: (s: string) => void): string {
-  const mb = Number(process.env.RPCSCOPE_BENCH_DECODE_MB ?? 220);
-  const file = join(BENCH_DIR, `decode-${mb}MB-v2.pcap`);
+  const file = BENCH_CAPTURE;
   if (!existsSync(file)) {
     log(`${file} missing: recording it with bench/decode.bench.ts`);
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'decode.bench.ts')], {
@@ -20,4 +23,35 @@ export function benchCapture(log: (s: string) => void): string {
     if (r.status !== 0 || !existsSync(file)) throw new Error('could not record the benchmark capture');
   }
   return file;
+}
+
+/**
+ * tshark's AMQP dissection of `file`: the reference every bench compares with. Out-of-order TCP
+ * reassembly is on: without it tshark 4.0 loses a stream at the first out-of-order segment of a
+ * loaded `lo` (docs/decode.md).
+ */
+export function tsharkArgs(file: string): string[] {
+  return [
+    '-o',
+    'tcp.reassemble_out_of_order:TRUE',
+    '-r',
+    file,
+    '-Y',
+    'amqp',
+    '-T',
+    'fields',
+    '-E',
+    'aggregator=,',
+    '-e',
+    'amqp.method.class',
+    '-e',
+    'amqp.method.method',
+    '-e',
+    'amqp.method.arguments.routing_key',
+  ];
+}
+
+/** The same as one shell command line (for bash's `time`). */
+export function tsharkCommand(file: string): string {
+  return ['tshark', ...tsharkArgs(file)].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
 }

@@ -15,11 +15,11 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import { readPcapFile } from '../src/capture/pcap-file.ts';
+import { BENCH_CAPTURE, BENCH_DIR, BENCH_MB, tsharkCommand } from './capture.ts';
 
-const TARGET_BYTES = Number(process.env.RPCSCOPE_BENCH_DECODE_MB ?? 220) * 1024 * 1024;
-const dir = '/tmp/rpcscope-bench';
-// v2: ids unique per message (a v1 capture cycled 196 identical bodies, which flattered caching)
-const file = join(dir, `decode-${TARGET_BYTES >> 20}MB-v2.pcap`);
+const TARGET_BYTES = BENCH_MB * 1024 * 1024;
+const dir = BENCH_DIR;
+const file = BENCH_CAPTURE;
 const fixtures = join(import.meta.dirname, '..', 'test', 'fixtures', 'nova-zed');
 const log = (s: string): void => {
   process.stderr.write(`[decode.bench] ${s}\n`);
@@ -218,10 +218,7 @@ function tshark(): Promise<{ t: Timed; publishes: number; delivers: number }> {
     // Full AMQP dissection of every packet, printing each method id (class 60: Basic).
     const p = spawn(
       'bash',
-      [
-        '-c',
-        `TIMEFORMAT='%U %S'; time (tshark -o tcp.reassemble_out_of_order:TRUE -r '${file}' -Y amqp -T fields -E aggregator=, -e amqp.method.class -e amqp.method.method > ${dir}/tshark.out 2>/dev/null)`,
-      ],
+      ['-c', `TIMEFORMAT='%U %S'; time (${tsharkCommand(file)} > ${dir}/tshark.out 2>/dev/null)`],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let err = '';

@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { BENCH_DIR, benchCapture } from './capture.ts';
+import { BENCH_DIR, benchCapture, tsharkArgs } from './capture.ts';
 
 const PACKETS = 6000;
 const log = (s: string): void => {
@@ -67,23 +67,7 @@ function count(cmd: string, args: string[]): { instructions: number; out: string
 }
 
 const node = (mode: string, file: string) => count(process.execPath, ['--predictable', driver, mode, file]);
-const tshark = (file: string) =>
-  count('tshark', [
-    '-o',
-    'tcp.reassemble_out_of_order:TRUE',
-    '-r',
-    file,
-    '-Y',
-    'amqp',
-    '-T',
-    'fields',
-    '-e',
-    'amqp.method.class',
-    '-e',
-    'amqp.method.method',
-    '-e',
-    'amqp.method.arguments.routing_key',
-  ]);
+const tshark = (file: string) => count('tshark', tsharkArgs(file));
 
 log(`capture ${big}, slice ${slice} (${mb.toFixed(1)} MB): about 8 minutes under callgrind`);
 const start = node('none', slice);
