@@ -13,7 +13,6 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from '@commander-js/extra-typings';
 import { stringify } from 'yaml';
-import { loadCaptures } from '../analyse/load.ts';
 import { buildSpec } from '../analyse/spec.ts';
 import { loadSpecInput } from '../analyse/spec-load.ts';
 import { specResolver } from '../analyse/spec-services.ts';
@@ -104,17 +103,9 @@ async function emulateStep(
   }
   try {
     const files = bundledTracingLogs();
-    const loaded = await loadCaptures(files);
-    const spec = buildSpec(
-      {
-        inputs: files,
-        messages: loaded.messages,
-        calls: loaded.calls,
-        startMs: loaded.startMs,
-        endMs: loaded.endMs,
-      },
-      { resolve: specResolver(loaded) },
-    );
+    // one load per file, as `rpcscope spec` does: the model is the spec of these files
+    const loaded = await loadSpecInput(files);
+    const spec = buildSpec(loaded, { resolve: specResolver(loaded) });
     const vhostUrl = new URL(amqp);
     vhostUrl.pathname = `/${encodeURIComponent(vhost)}`;
     // Periods ÷10 so that a 20 s demo shows what 200 s of a real cloud sends.

@@ -2,8 +2,8 @@
 import { writeFile } from 'node:fs/promises';
 import type { Command } from '@commander-js/extra-typings';
 import { stringify } from 'yaml';
-import { loadCaptures } from '../analyse/load.ts';
 import { buildSpec } from '../analyse/spec.ts';
+import { loadSpecInput } from '../analyse/spec-load.ts';
 import { specResolver } from '../analyse/spec-services.ts';
 import { modelFromSpec, wireFacts } from '../emulate/model.ts';
 import { parseScenario } from '../emulate/scenario.ts';
@@ -44,21 +44,13 @@ export function register(program: Command): void {
     .option('--amqp <url>', 'broker URL written into the scenario')
     .option('--name <name>', 'scenario name')
     .action(async (files, o) => {
-      const loaded = await loadCaptures(files);
+      // one load per file, as `rpcscope spec` does: the model is the spec of these files
+      const loaded = await loadSpecInput(files);
       if (loaded.messages.length === 0)
         throw new RpcscopeError('RPCSCOPE_INPUT_FORMAT', 'no AMQP messages found in the input', {
           context: { input: files.join(', ') },
         });
-      const spec = buildSpec(
-        {
-          inputs: files,
-          messages: loaded.messages,
-          calls: loaded.calls,
-          startMs: loaded.startMs,
-          endMs: loaded.endMs,
-        },
-        { resolve: specResolver(loaded) },
-      );
+      const spec = buildSpec(loaded, { resolve: specResolver(loaded) });
       const scenario = modelFromSpec(spec, {
         ...wireFacts(loaded.messages),
         ...(o.computes !== undefined ? { computes: o.computes } : {}),

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
-import { loadCaptures } from '../analyse/load.ts';
 import { buildSpec } from '../analyse/spec.ts';
+import { loadSpecInput } from '../analyse/spec-load.ts';
 import { specResolver } from '../analyse/spec-services.ts';
 import { modelFromSpec, wireFacts } from './model.ts';
 import { parseScenario } from './scenario.ts';
@@ -12,11 +12,9 @@ const files = ['idle', 'boot'].map(
 );
 
 test('a model of the real nova captures: computes with their background, operations, answers', async () => {
-  const l = await loadCaptures(files);
-  const spec = buildSpec(
-    { inputs: files, messages: l.messages, calls: l.calls, startMs: l.startMs, endMs: l.endMs },
-    { resolve: specResolver(l) },
-  );
+  // as `rpcscope model` does: one load per file
+  const l = await loadSpecInput(files);
+  const spec = buildSpec(l, { resolve: specResolver(l) });
   const input = modelFromSpec(spec, {
     ...wireFacts(l.messages),
     computes: 500,

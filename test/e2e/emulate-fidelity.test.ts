@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import { stringify } from 'yaml';
 import { loadCaptures } from '../../src/analyse/load.ts';
 import { buildSpec } from '../../src/analyse/spec.ts';
+import { loadSpecInput } from '../../src/analyse/spec-load.ts';
 import { specResolver } from '../../src/analyse/spec-services.ts';
 import { ManagementClient } from '../../src/broker/management.ts';
 import { runEmulation } from '../../src/emulate/emulator.ts';
@@ -52,11 +53,9 @@ function keyOf(m: RpcMessage): string | undefined {
 
 test('emulated traffic matches the model built from real nova captures', async (t) => {
   // 1. the model, from the real captures, through YAML (what `rpcscope model` writes)
-  const real = await loadCaptures(files);
-  const spec = buildSpec(
-    { inputs: files, messages: real.messages, calls: real.calls, startMs: real.startMs, endMs: real.endMs },
-    { resolve: specResolver(real) },
-  );
+  // as `rpcscope model` does: one load per file
+  const real = await loadSpecInput(files);
+  const spec = buildSpec(real, { resolve: specResolver(real) });
   const vhost = `rpcscope-emu-fidelity-${randomUUID().slice(0, 8)}`;
   const url = `amqp://guest:guest@127.0.0.1:5672/${vhost}`;
   const input = modelFromSpec(spec, {
