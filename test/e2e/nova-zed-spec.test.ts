@@ -12,14 +12,13 @@
  * gave boot 23 + 12 replies = 35, stop 10 + 5 = 15, start 13 + 8 = 21, delete 20 + 10 = 30.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { buildSpec, type Spec, type SpecOperation, type SpecRpc } from '../../src/analyse/spec.ts';
 import { loadSpecInput } from '../../src/analyse/spec-load.ts';
 import { specResolver } from '../../src/analyse/spec-services.ts';
+import { cli } from '../harness/oslo.ts';
 
 const DIR = new URL('../fixtures/nova-zed/', import.meta.url).pathname;
 
@@ -150,41 +149,19 @@ test('the pcap of the boot gives the same specification as its tracing log', asy
   assert.equal(fromPcap.messages.median, fromLog.messages.median);
 });
 
+/** `rpcscope spec ARGS`, which must succeed. */
+async function spec(args: string[]): Promise<void> {
+  const r = await cli(['spec', ...args]);
+  assert.equal(r.code, 0, r.stderr);
+}
+
 test('the CLI writes the same spec in all three formats; firehose JSONL agrees with the tracing log', async () => {
-  const run = promisify(execFile);
   const dir = await mkdtemp(`${tmpdir()}/rpcscope-spec-cli-`);
   try {
-    const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
     const out = (ext: string) => `${dir}/spec.${ext}`;
-    await run(process.execPath, [
-      '--import',
-      'tsx',
-      main,
-      'spec',
-      `${DIR}boot.firehose.jsonl`,
-      '-o',
-      out('json'),
-    ]);
-    await run(process.execPath, [
-      '--import',
-      'tsx',
-      main,
-      'spec',
-      `${DIR}boot.tracing.json`,
-      '-o',
-      out('md'),
-    ]);
-    await run(process.execPath, [
-      '--import',
-      'tsx',
-      main,
-      'spec',
-      `${DIR}boot.tracing.json`,
-      '--format',
-      'html',
-      '-o',
-      out('htm'),
-    ]);
+    await spec([`${DIR}boot.firehose.jsonl`, '-o', out('json')]);
+    await spec([`${DIR}boot.tracing.json`, '-o', out('md')]);
+    await spec([`${DIR}boot.tracing.json`, '--format', 'html', '-o', out('htm')]);
     const json = JSON.parse(await readFile(out('json'), 'utf8')) as Spec;
     const fromLog = only(await specOf('boot.tracing.json'));
     assert.deepEqual(
@@ -199,13 +176,9 @@ test('the CLI writes the same spec in all three formats; firehose JSONL agrees w
     assert.match(html, /^<!doctype html>/);
     assert.equal((html.match(/<svg /g) ?? []).length, 1);
     // an input that is not a capture: exit code 2 and the file named
-    await assert.rejects(
-      run(process.execPath, ['--import', 'tsx', main, 'spec', `${DIR}README.md`]),
-      (e: unknown) => {
-        const err = e as { code?: number; stderr?: string };
-        return err.code === 2 && (err.stderr ?? '').includes('README.md: not a capture');
-      },
-    );
+    const bad = await cli(['spec', `${DIR}README.md`]);
+    assert.equal(bad.code, 2);
+    assert.ok(bad.stderr.includes('README.md: not a capture'), bad.stderr);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
