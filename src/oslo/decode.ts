@@ -54,7 +54,8 @@ function expirationMs(e: string | undefined): number | undefined {
 export function decodeRpc(wire: WireMessage): RpcMessage {
   // Firehose copies delivered to a trace consumer are never RPC (classify.ts): do not parse them.
   const f = wire.exchange === TRACE_EXCHANGE ? NOT_OSLO : bodyFacts(wire.body);
-  const c = classify(wire.exchange, wire.routingKey, f.oslo ? f : undefined);
+  const oslo = f.envelope !== 'none';
+  const c = classify(wire.exchange, wire.routingKey, oslo ? f : undefined);
   // One object, fields added in a fixed order: cheaper than spreading partial objects.
   const out: Mutable<RpcMessage> = {
     wire: wireWithoutBody(wire),
@@ -68,7 +69,7 @@ export function decodeRpc(wire: WireMessage): RpcMessage {
   if (c.server !== undefined) out.server = c.server;
   const exp = expirationMs(wire.properties.expiration);
   if (exp !== undefined) out.expirationMs = exp;
-  if (!f.oslo || c.kind === 'other') return out;
+  if (!oslo || c.kind === 'other') return out;
 
   const context = f.context;
   out.context = context;

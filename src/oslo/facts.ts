@@ -32,9 +32,8 @@ type RecordFields = Pick<
 >;
 
 export interface BodyFacts extends RecordFields {
+  /** 'none' when the body is not an oslo message (not JSON, or JSON without oslo keys). */
   readonly envelope: Envelope;
-  /** False when the body is not an oslo message (not JSON, or JSON without oslo keys). */
-  readonly oslo: boolean;
   /** The body's own `priority` field (notifications), as sent; the record's is classified. */
   readonly priority?: string;
   /** Which reply keys are present, whatever their value. */
@@ -49,7 +48,6 @@ export interface BodyFacts extends RecordFields {
 
 export const NOT_OSLO: BodyFacts = Object.freeze({
   envelope: 'none',
-  oslo: false,
   hasEnding: false,
   hasResult: false,
   hasFailure: false,
@@ -60,7 +58,7 @@ export const NOT_OSLO: BodyFacts = Object.freeze({
 export type FactsBuilder = { -readonly [K in keyof BodyFacts]: BodyFacts[K] };
 
 export function newFacts(envelope: Envelope): FactsBuilder {
-  return { envelope, oslo: true, hasEnding: false, hasResult: false, hasFailure: false, context: {} };
+  return { envelope, hasEnding: false, hasResult: false, hasFailure: false, context: {} };
 }
 
 /**
@@ -92,7 +90,7 @@ export interface KeyInfo {
   readonly name: string;
   /** For context keys: whether the value is a secret. */
   readonly secret: boolean;
-  /** For string facts: the field it fills. */
+  /** For string facts: the field it fills (other keys carry a placeholder: one shape for all). */
   readonly field: StringFact;
   /** For a reader that skips values: whether this one is needed (handed to setFact). */
   readonly read: boolean;
@@ -179,17 +177,6 @@ export function setFact(f: FactsBuilder, k: KeyInfo, v: unknown): void {
       return;
     default:
   }
-}
-
-/** Keys that only an oslo.messaging message (RPC, reply or notification) carries. */
-export function looksOslo(f: BodyFacts): boolean {
-  return (
-    f.method !== undefined ||
-    f.msgId !== undefined ||
-    f.eventType !== undefined ||
-    f.hasEnding ||
-    (f.hasFailure && f.hasResult)
-  );
 }
 
 /** The reference reader: facts of an already parsed oslo message. */
