@@ -20,7 +20,7 @@ import { BENCH_CAPTURE, BENCH_DIR, BENCH_MB, tsharkCommand } from './capture.ts'
 const TARGET_BYTES = BENCH_MB * 1024 * 1024;
 const dir = BENCH_DIR;
 const file = BENCH_CAPTURE;
-const fixtures = join(import.meta.dirname, '..', 'test', 'fixtures', 'nova-zed');
+const fixtures = join(import.meta.dirname, '..', 'data', 'nova-zed');
 const log = (s: string): void => {
   process.stderr.write(`[decode.bench] ${s}\n`);
 };

@@ -183,7 +183,7 @@ services:
     topics: [compute]
     periodic:
       - { kind: call, topic: conductor, method: object_action, object: Service.save, version: "3.0", periodS: 10, jitter: 0.05, bytes: 1830 }
-      # update_available_resource, every 60 s (measured in test/fixtures/nova-zed idle)
+      # update_available_resource, every 60 s (measured in data/nova-zed idle)
       - { kind: call, topic: conductor, method: object_class_action_versions, object: InstanceList.get_by_host, periodS: 60, bytes: 2306 }
       - { kind: call, topic: conductor, method: object_class_action_versions, object: ComputeNodeList.get_all_by_host, periodS: 60, bytes: 1470 }
       - { kind: call, topic: conductor, method: object_class_action_versions, object: InstanceList.get_by_host_and_node, periodS: 60, bytes: 2401 }

@@ -17,7 +17,7 @@ import { amqpUrlForVhost, FirehoseSource, TracingLogWriter } from '../src/captur
 const N = Number(process.env.RPCSCOPE_BENCH_FIREHOSE_N ?? 20_000);
 const AMQP = 'amqp://guest:guest@127.0.0.1:5672';
 const mgmt = new ManagementClient({ url: 'http://127.0.0.1:15672', user: 'guest', password: 'guest' });
-const fixtures = join(import.meta.dirname, '..', 'test', 'fixtures', 'nova-zed');
+const fixtures = join(import.meta.dirname, '..', 'data', 'nova-zed');
 const log = (s: string): void => {
   process.stderr.write(`[firehose.bench] ${s}\n`);
 };

@@ -3,9 +3,10 @@
  * nothing (`none`: the start-up to subtract), for bench/instructions.bench.ts to run under
  * callgrind. Prints the number of messages.
  */
-import { loadCaptures } from '../src/analyse/load.ts';
-import { ReportAccumulator } from '../src/analyse/report.ts';
+
 import { readPcapFile } from '../src/capture/pcap-file.ts';
+import { ReportAccumulator } from '../src/outputs/report.ts';
+import { loadCaptures } from '../src/pipeline/load.ts';
 
 const [mode, file] = process.argv.slice(2);
 if (mode !== 'none' && file === undefined)

@@ -7,8 +7,8 @@
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { loadCaptures } from '../src/analyse/load.ts';
-import { ReportAccumulator } from '../src/analyse/report.ts';
+import { ReportAccumulator } from '../src/outputs/report.ts';
+import { loadCaptures } from '../src/pipeline/load.ts';
 import { benchCapture, tsharkCommand } from './capture.ts';
 
 const log = (s: string): void => {

@@ -2,7 +2,7 @@
  * `npm run bench watch`: how fast can `watch` follow the broker?
  *
  * A child process drives the local RabbitMQ as hard as it goes (amqplib, oslo-shaped casts from
- * src/oslo/encode.ts into a temporary vhost, consumed by a consumer of its own), first without
+ * src/wire/oslo/encode.ts into a temporary vhost, consumed by a consumer of its own), first without
  * tracing (the broker's rate), then with `watch` following it by firehose (the broker's rate with
  * tracing on: the firehose overhead). When watch drops at full speed, the load is stepped down
  * (rate-limited publishers) to find the highest rate watch sustains with zero drops. Printed:
@@ -13,8 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { ManagementClient } from '../src/broker/management.ts';
-import { startWatch } from '../src/export/watch.ts';
-import { encodeCast } from '../src/oslo/encode.ts';
+import { startWatch } from '../src/watch/watch.ts';
+import { encodeCast } from '../src/wire/oslo/encode.ts';
 
 const AMQP = 'amqp://guest:guest@127.0.0.1:5672';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);

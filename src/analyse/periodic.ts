@@ -9,9 +9,9 @@
  * the number of computes.
  */
 
+import { isObjectRpc, knownSender, serviceOfTopic } from '../correlate/aliases.ts';
 import { publisherService, type ServiceResolver } from '../correlate/operations.ts';
 import type { RpcKind, RpcMessage } from '../records.ts';
-import { isObjectRpc, knownSender, serviceOfTopic } from './aliases.ts';
 import { median } from './spec-stats.ts';
 
 export interface PeriodicRpc {

@@ -2,8 +2,9 @@
  * Reads captures for the spec: each file through its own pipeline (loadCaptures), so each keeps
  * its own window; rates and periods then ignore the time between separate captures.
  */
+
+import { type LoadOptions, loadCaptures } from '../pipeline/load.ts';
 import type { RpcCall, RpcMessage, TopologyEvent } from '../records.ts';
-import { type LoadOptions, loadCaptures } from './load.ts';
 import type { SpecInput } from './spec.ts';
 
 export interface SpecLoaded extends SpecInput {

@@ -4,7 +4,7 @@
  * (the firehose headers), `body_raw` (exact UTF-8 body) or `body_b64` (non-UTF-8 body).
  */
 import type { CaptureSink, WireMessage } from '../records.ts';
-import { wireFromFirehose } from './firehose-record.ts';
+import { wireFromFirehose } from '../wire/firehose/record.ts';
 import { readJsonLinesCapture } from './lines.ts';
 import type { SourceResult } from './open.ts';
 

@@ -25,7 +25,7 @@ import { isNotFound, ManagementClient } from '../broker/management.ts';
 import { RpcscopeError } from '../errors.ts';
 import type { CaptureEvent, CaptureSink } from '../records.ts';
 import { redactUrl } from '../util/url.ts';
-import { wireFromFirehose } from './firehose-record.ts';
+import { wireFromFirehose } from '../wire/firehose/record.ts';
 import { formatTracingRecord } from './tracing.ts';
 
 const execFileP = promisify(execFile);

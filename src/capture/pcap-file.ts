@@ -2,9 +2,9 @@
 import { open } from 'node:fs/promises';
 import { RpcscopeError } from '../errors.ts';
 import type { CaptureSink } from '../records.ts';
-import { type PcapDecodeOptions, type PcapReadResult, PcapStreamDecoder } from './pcap-stream.ts';
+import { type PcapDecodeOptions, type PcapReadResult, PcapStreamDecoder } from '../wire/pcap/decoder.ts';
 
-export type { PcapReadResult } from './pcap-stream.ts';
+export type { PcapReadResult } from '../wire/pcap/decoder.ts';
 
 export interface PcapFileOptions extends PcapDecodeOptions {
   onProgress?: (done: number, total: number) => void;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { CaptureEvent } from '../records.ts';
 import { ReplaySource } from './replay.ts';
 
-const FIXTURE = 'test/fixtures/nova-zed/stop.firehose.jsonl';
+const FIXTURE = 'data/nova-zed/stop.firehose.jsonl';
 
 test('replays a recorded capture in time order, paced by the recorded gaps / speed', async () => {
   let now = 1_000_000;

@@ -6,10 +6,10 @@
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { MAX_ISSUES } from '../amqp/context.ts';
 import { RpcscopeError } from '../errors.ts';
 import type { CaptureSink } from '../records.ts';
-import { DEFAULT_AMQP_PORT, type PcapReadResult, PcapStreamDecoder } from './pcap-stream.ts';
+import { MAX_ISSUES } from '../wire/context.ts';
+import { DEFAULT_AMQP_PORT, type PcapReadResult, PcapStreamDecoder } from '../wire/pcap/decoder.ts';
 
 export interface TcpdumpOptions {
   iface: string;

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { CaptureEvent, WireMessage } from '../records.ts';
+import { wireFromFirehose } from '../wire/firehose/record.ts';
 import { readFirehoseJsonlFile } from './firehose-jsonl.ts';
-import { wireFromFirehose } from './firehose-record.ts';
 import { detectFormat, readCaptureFile } from './open.ts';
 import { formatTracingRecord, readTracingFile, wireFromTracingRecord } from './tracing.ts';
 
-const FIX = fileURLToPath(new URL('../../test/fixtures/nova-zed/', import.meta.url));
+const FIX = fileURLToPath(new URL('../../data/nova-zed/', import.meta.url));
 const SCENARIOS = ['idle', 'boot', 'stop', 'start', 'delete'];
 
 function collect(): { sink: { event(e: CaptureEvent): void }; msgs: WireMessage[] } {

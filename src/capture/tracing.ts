@@ -8,7 +8,7 @@
  */
 import { RpcscopeError } from '../errors.ts';
 import type { CaptureSink, WireMessage } from '../records.ts';
-import { connectionFromName, propertiesFromTable, propertiesToTable } from './firehose-record.ts';
+import { connectionFromName, propertiesFromTable, propertiesToTable } from '../wire/firehose/record.ts';
 import { readJsonLinesCapture } from './lines.ts';
 import type { SourceResult } from './open.ts';
 

@@ -7,7 +7,7 @@
  * queue is a quorum queue so that it survives the loss of one node.
  */
 import amqp, { type ChannelModel, type ConsumeMessage } from 'amqplib';
-import { openEnvelope } from '../oslo/encode.ts';
+import { openEnvelope } from '../wire/oslo/encode.ts';
 
 export const DLX_EXCHANGE = 'rpcscope.dlx';
 export const DLX_QUEUE = 'rpcscope.expired';

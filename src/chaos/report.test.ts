@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Accounting } from '../emulate/accounting.ts';
+import { renderChaosHtml } from '../render/chaos-html.ts';
 import { haTable } from './ha.ts';
-import { renderChaosHtml } from './html.ts';
 import { buildLedger } from './ledger.ts';
 import type { ChaosResult } from './run.ts';
 

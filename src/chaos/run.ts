@@ -17,8 +17,8 @@ import { startEmulation } from '../emulate/emulator.ts';
 import type { Scenario } from '../emulate/scenario.ts';
 import type { EmulationEvent } from '../emulate/types.ts';
 import { RpcscopeError } from '../errors.ts';
+import { renderChaosHtml } from '../render/chaos-html.ts';
 import { DLX_EXCHANGE, ExpiredCollector } from './expired.ts';
-import { renderChaosHtml } from './html.ts';
 import { buildLedger, type Ledger } from './ledger.ts';
 import { FaultProxy, type Upstream } from './proxy.ts';
 import {

@@ -15,20 +15,20 @@ import type { Command } from '@commander-js/extra-typings';
 import { stringify } from 'yaml';
 import { buildSpec } from '../analyse/spec.ts';
 import { loadSpecInput } from '../analyse/spec-load.ts';
-import { specResolver } from '../analyse/spec-services.ts';
 import { ManagementClient } from '../broker/management.ts';
+import { specResolver } from '../correlate/spec-services.ts';
 import { runEmulation } from '../emulate/emulator.ts';
-import { renderHtml } from '../emulate/html.ts';
 import { modelFromSpec, wireFacts } from '../emulate/model.ts';
 import { parseScenario } from '../emulate/scenario.ts';
-import { renderSummary } from '../emulate/summary.ts';
 import { RpcscopeError } from '../errors.ts';
+import { renderHtml } from '../render/emulation-html.ts';
+import { renderSummary } from '../render/emulation-text.ts';
 import { renderSpecHtml } from '../render/spec-html.ts';
 import { renderSpecMarkdown } from '../render/spec-md.ts';
 import { redactUrl } from '../util/url.ts';
 import { printReport, reportFiles } from './report.ts';
 
-const FIXTURES = new URL('../../test/fixtures/nova-zed/', import.meta.url);
+const FIXTURES = new URL('../../data/nova-zed/', import.meta.url);
 const SCENARIOS = ['idle', 'boot', 'stop', 'start', 'delete'] as const;
 
 /** The bundled real-nova boot capture (package root = two levels above src/cli/). */

@@ -8,13 +8,13 @@ import type { Command } from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
 import { runEmulation } from '../emulate/emulator.ts';
 import { findLimit, parseObjectives } from '../emulate/findlimit.ts';
-import { renderHtml } from '../emulate/html.ts';
 import { mergeResults } from '../emulate/merge.ts';
 import { parseShard } from '../emulate/plan.ts';
 import { parseScenario } from '../emulate/scenario.ts';
-import { renderSummary } from '../emulate/summary.ts';
 import type { EmulationOptions, EmulationResult } from '../emulate/types.ts';
 import { RpcscopeError } from '../errors.ts';
+import { renderHtml } from '../render/emulation-html.ts';
+import { renderSummary } from '../render/emulation-text.ts';
 
 /** "90", "90s", "5m", "1h" → seconds. */
 export function parseDuration(v: string): number {

@@ -1,7 +1,7 @@
 /** `rpcscope export --store PATH --parquet OUT`: the watch store as Parquet for other engines. */
 import type { Command } from '@commander-js/extra-typings';
 import { RpcscopeError } from '../errors.ts';
-import { exportParquet } from '../store/duckdb.ts';
+import { exportParquet } from '../outputs/store.ts';
 
 export function register(program: Command): void {
   program

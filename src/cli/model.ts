@@ -4,7 +4,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { stringify } from 'yaml';
 import { buildSpec } from '../analyse/spec.ts';
 import { loadSpecInput } from '../analyse/spec-load.ts';
-import { specResolver } from '../analyse/spec-services.ts';
+import { specResolver } from '../correlate/spec-services.ts';
 import { modelFromSpec, wireFacts } from '../emulate/model.ts';
 import { parseScenario } from '../emulate/scenario.ts';
 import { RpcscopeError } from '../errors.ts';

@@ -2,9 +2,10 @@
  * `report --live IFACE`: decode a live tcpdump through the Pipeline and build the report when the
  * duration is over or on Ctrl-C (SIGINT stops tcpdump, which flushes; then the report prints).
  */
-import { type Report, ReportAccumulator } from '../analyse/report.ts';
+
 import { startTcpdump } from '../capture/tcpdump.ts';
-import { Pipeline } from '../correlate/pipeline.ts';
+import { type Report, ReportAccumulator } from '../outputs/report.ts';
+import { Pipeline } from '../pipeline/pipeline.ts';
 
 export async function reportLive(
   iface: string,

@@ -2,10 +2,10 @@
 import { stat } from 'node:fs/promises';
 import type { Command } from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
-import { type LoadOptions, loadCaptures } from '../analyse/load.ts';
-import { type Report, ReportAccumulator } from '../analyse/report.ts';
 import { RpcscopeError } from '../errors.ts';
-import { renderReport } from './report-render.ts';
+import { type Report, ReportAccumulator } from '../outputs/report.ts';
+import { type LoadOptions, loadCaptures } from '../pipeline/load.ts';
+import { renderReport } from '../render/report-text.ts';
 
 /** Inputs smaller than this finish before a progress line would help. */
 const PROGRESS_MIN_BYTES = 16 * 1024 * 1024;

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { type Command, Option } from '@commander-js/extra-typings';
 import { buildSpec } from '../analyse/spec.ts';
 import { loadSpecInput } from '../analyse/spec-load.ts';
-import { specResolver } from '../analyse/spec-services.ts';
+import { specResolver } from '../correlate/spec-services.ts';
 import { RpcscopeError } from '../errors.ts';
 import { renderSpecHtml } from '../render/spec-html.ts';
 import { renderSpecMarkdown } from '../render/spec-md.ts';

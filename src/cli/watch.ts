@@ -1,11 +1,11 @@
 /**
  * `rpcscope watch`: live metrics, hazards and dashboard from the firehose (default), tcpdump or a
- * replayed capture. Argument parsing and printing only; the work is in src/export/watch.ts.
+ * replayed capture. Argument parsing and printing only; the work is in src/watch/watch.ts.
  */
 import type { Command } from '@commander-js/extra-typings';
 import { RpcscopeError } from '../errors.ts';
-import { DEFAULT_AMQP_URL, parseDuration, parseSize, type SourceSpec, startWatch } from '../export/watch.ts';
 import { redactUrl } from '../util/url.ts';
+import { DEFAULT_AMQP_URL, parseDuration, parseSize, type SourceSpec, startWatch } from '../watch/watch.ts';
 import { parseListen } from '../web/server.ts';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];

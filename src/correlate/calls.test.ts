@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeRpc } from '../oslo/decode.ts';
+import { Pipeline } from '../pipeline/pipeline.ts';
 import type { RpcCall, WireEvent, WireMessage } from '../records.ts';
-import { Pipeline } from './pipeline.ts';
+import { decodeRpc } from '../wire/oslo/decode.ts';
 
 const enc = new TextEncoder();
 let seq = 0;

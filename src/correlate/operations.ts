@@ -13,8 +13,9 @@
  * task's request id, not the boot's. Grouping by request id keeps it out of the operation; such
  * messages are listed as `backgroundDuring` so the spec can say so.
  */
-import { aliasFor, isObjectRpc, knownSender, serviceOfTopic } from '../analyse/aliases.ts';
+
 import type { CallOutcome, RpcCall, RpcKind, RpcMessage } from '../records.ts';
+import { aliasFor, isObjectRpc, knownSender, serviceOfTopic } from './aliases.ts';
 
 /** Which service sits behind a message's sender connection (see src/correlate/services.ts). */
 export interface ServiceRef {

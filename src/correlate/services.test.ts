@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { loadCaptures } from '../analyse/load.ts';
+import { loadCaptures } from '../pipeline/load.ts';
 import { identifyServices, parseConnectionName, topicOfQueue } from './services.ts';
 
-const FIX = fileURLToPath(new URL('../../test/fixtures/nova-zed/', import.meta.url));
+const FIX = fileURLToPath(new URL('../../data/nova-zed/', import.meta.url));
 
 test('connection_name and queue names', () => {
   assert.deepEqual(parseConnectionName('nova-compute:15073:98691ea7-452c-46b3-9329-512e99f97e3b'), {

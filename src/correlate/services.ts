@@ -10,8 +10,9 @@
  *    calls delivered on `<topic>` belongs to the `<topic>` service (oslo sends on pooled
  *    connections, not the consuming one).
  */
-import { TRACE_EXCHANGE } from '../oslo/classify.ts';
+
 import type { RpcCall, RpcMessage, TopologyEvent } from '../records.ts';
+import { TRACE_EXCHANGE } from '../wire/oslo/classify.ts';
 
 export interface ConnectionService {
   readonly connection: string;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isRpcscopeError } from '../errors.ts';
+import { renderHtml } from '../render/emulation-html.ts';
+import { renderSummary } from '../render/emulation-text.ts';
 import { findLimit, judge, parseObjectives } from './findlimit.ts';
-import { renderHtml } from './html.ts';
 import { mergeResults } from './merge.ts';
 import { emptyHistogram, newMethodStats, quantile, record, summarise } from './stats.ts';
-import { renderSummary } from './summary.ts';
 import type { EmulationResult } from './types.ts';
 
 function result(computes: number, latencyMs: number, timeouts: number): EmulationResult {

@@ -3,12 +3,12 @@ import { test } from 'node:test';
 import { stringify } from 'yaml';
 import { buildSpec } from '../analyse/spec.ts';
 import { loadSpecInput } from '../analyse/spec-load.ts';
-import { specResolver } from '../analyse/spec-services.ts';
+import { specResolver } from '../correlate/spec-services.ts';
 import { modelFromSpec, wireFacts } from './model.ts';
 import { parseScenario } from './scenario.ts';
 
 const files = ['idle', 'boot'].map(
-  (s) => new URL(`../../test/fixtures/nova-zed/${s}.tracing.json`, import.meta.url).pathname,
+  (s) => new URL(`../../data/nova-zed/${s}.tracing.json`, import.meta.url).pathname,
 );
 
 test('a model of the real nova captures: computes with their background, operations, answers', async () => {

@@ -4,7 +4,7 @@
  * decoder names the object ("Service.save") as it does for real traffic; the size is reached
  * with an ASCII pad, which encodes one byte per character at both JSON levels.
  */
-import type { PyJson } from '../oslo/encode.ts';
+import type { PyJson } from '../wire/oslo/encode.ts';
 
 export function padArgs(
   method: string,

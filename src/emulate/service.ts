@@ -31,7 +31,7 @@ import {
   replyQueueName,
   topicQueue,
   uuidHex,
-} from '../oslo/encode.ts';
+} from '../wire/oslo/encode.ts';
 import type { Accounting } from './accounting.ts';
 import { padArgs, sized } from './payload.ts';
 import type { ServicePlan } from './plan.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { WatchMetrics } from '../export/prometheus.ts';
+import { WatchMetrics } from '../outputs/prometheus.ts';
 import type { RpcMessage } from '../records.ts';
 import { LiveState } from './live.ts';
 import { createDashboardApp, parseListen } from './server.ts';

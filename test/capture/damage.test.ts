@@ -8,18 +8,18 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AmqpConnection } from '../../src/amqp/connection.ts';
-import { DecodeContext } from '../../src/amqp/context.ts';
-import { AmqpFrameStream } from '../../src/amqp/frame-stream.ts';
 import { readPcapFile } from '../../src/capture/pcap-file.ts';
 import { isRpcscopeError, RpcscopeError } from '../../src/errors.ts';
 import type { DecodeIssue, WireMessage } from '../../src/records.ts';
-import { deliver, HEARTBEAT, method, publish } from '../amqp/oracle.ts';
-import { rng } from '../amqp/rng.ts';
+import { AmqpConnection } from '../../src/wire/amqp/connection.ts';
+import { AmqpFrameStream } from '../../src/wire/amqp/frame-stream.ts';
+import { DecodeContext } from '../../src/wire/context.ts';
+import { deliver, HEARTBEAT, method, publish } from '../wire/amqp/oracle.ts';
+import { rng } from '../wire/amqp/rng.ts';
 import { decodeBytes } from './pcap-build.ts';
 
 const fixture = (s: string): Buffer =>
-  readFileSync(join(import.meta.dirname, '..', 'fixtures', 'nova-zed', `${s}.pcap`));
+  readFileSync(join(import.meta.dirname, '..', '..', 'data', 'nova-zed', `${s}.pcap`));
 
 function assertIssues(issues: readonly DecodeIssue[], input: string, size: number): void {
   for (const i of issues) {

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { readPcapFile } from '../../src/capture/pcap-file.ts';
 import type { CaptureEvent, WireMessage } from '../../src/records.ts';
 
-const dir = join(import.meta.dirname, '..', 'fixtures', 'nova-zed');
+const dir = join(import.meta.dirname, '..', '..', 'data', 'nova-zed');
 const scenarios = ['idle', 'boot', 'stop', 'start', 'delete'];
 
 /** Counts of AMQP methods (class.method) as tshark's dissector finds them, every occurrence. */

@@ -2,8 +2,9 @@
  * Builds captures for tests: TCP conversations over Ethernet/SLL/SLL2/RAW/NULL with IPv4 or
  * IPv6, written as pcap (either byte order, µs or ns) or pcapng (EPB/SPB, any if_tsresol).
  */
-import { type PcapReadResult, PcapStreamDecoder } from '../../src/capture/pcap-stream.ts';
+
 import type { CaptureEvent, WireMessage } from '../../src/records.ts';
+import { type PcapReadResult, PcapStreamDecoder } from '../../src/wire/pcap/decoder.ts';
 
 export interface Packet {
   /** epoch ms */

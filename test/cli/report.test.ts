@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The installed entry point (registers tsx itself, so it works from any cwd). */
 const BIN = join(ROOT, 'bin/rpcscope.js');
-const FIX = join(ROOT, 'test/fixtures/nova-zed');
+const FIX = join(ROOT, 'data/nova-zed');
 
 interface MethodJson {
   kind: string;

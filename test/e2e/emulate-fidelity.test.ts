@@ -1,5 +1,5 @@
 /**
- * Fidelity: a model taken from the real nova captures (test/fixtures/nova-zed), emulated on a
+ * Fidelity: a model taken from the real nova captures (data/nova-zed), emulated on a
  * real broker, captured with rabbitmq_tracing and decoded by rpcscope, gives back the model's
  * rates per (kind, topic, method) within 5 % and the queue topology real nova had.
  *
@@ -13,18 +13,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
-import { loadCaptures } from '../../src/analyse/load.ts';
 import { buildSpec } from '../../src/analyse/spec.ts';
 import { loadSpecInput } from '../../src/analyse/spec-load.ts';
-import { specResolver } from '../../src/analyse/spec-services.ts';
 import { ManagementClient } from '../../src/broker/management.ts';
+import { specResolver } from '../../src/correlate/spec-services.ts';
 import { runEmulation } from '../../src/emulate/emulator.ts';
 import { modelFromSpec, wireFacts } from '../../src/emulate/model.ts';
 import { expectedRates, rateKey } from '../../src/emulate/rates.ts';
 import { parseScenario } from '../../src/emulate/scenario.ts';
+import { loadCaptures } from '../../src/pipeline/load.ts';
 import type { RpcMessage } from '../../src/records.ts';
 
-const FIX = new URL('../fixtures/nova-zed/', import.meta.url);
+const FIX = new URL('../../data/nova-zed/', import.meta.url);
 const files = ['idle', 'boot', 'stop', 'start', 'delete'].map(
   (s) => new URL(`${s}.tracing.json`, FIX).pathname,
 );

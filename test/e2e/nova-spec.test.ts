@@ -18,7 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { buildSpec, type Spec, type SpecOperation, type SpecRpc } from '../../src/analyse/spec.ts';
 import { loadSpecInput } from '../../src/analyse/spec-load.ts';
-import { specResolver } from '../../src/analyse/spec-services.ts';
+import { specResolver } from '../../src/correlate/spec-services.ts';
 
 const LIVE = process.env.RPCSCOPE_NOVA_CAPTURES;
 const DIR = LIVE ?? new URL('../fixtures/nova-rig/', import.meta.url).pathname;

@@ -1,5 +1,5 @@
 /**
- * The spec of the real nova (Zed) captures in test/fixtures/nova-zed, against counts checked by
+ * The spec of the real nova (Zed) captures in data/nova-zed, against counts checked by
  * hand in the raw tracing logs and in nova's source (python3-nova 26.2.2). The hand count, per
  * scenario (request id from <scenario>.meta.jsonl):
  *
@@ -17,10 +17,10 @@ import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import { buildSpec, type Spec, type SpecOperation, type SpecRpc } from '../../src/analyse/spec.ts';
 import { loadSpecInput } from '../../src/analyse/spec-load.ts';
-import { specResolver } from '../../src/analyse/spec-services.ts';
+import { specResolver } from '../../src/correlate/spec-services.ts';
 import { cli } from '../harness/oslo.ts';
 
-const DIR = new URL('../fixtures/nova-zed/', import.meta.url).pathname;
+const DIR = new URL('../../data/nova-zed/', import.meta.url).pathname;
 
 async function specOf(...files: string[]): Promise<Spec> {
   const loaded = await loadSpecInput(files.map((f) => DIR + f));

@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildSpec } from '../../src/analyse/spec.ts';
 import { loadSpecInput } from '../../src/analyse/spec-load.ts';
-import { specResolver } from '../../src/analyse/spec-services.ts';
+import { specResolver } from '../../src/correlate/spec-services.ts';
 import { renderSpecHtml } from '../../src/render/spec-html.ts';
 import { launchChromium } from '../harness/browser.ts';
 
 const RIG = new URL('../fixtures/nova-rig/', import.meta.url).pathname;
-const ZED = new URL('../fixtures/nova-zed/', import.meta.url).pathname;
+const ZED = new URL('../../data/nova-zed/', import.meta.url).pathname;
 
 test('spec HTML renders its sequence diagrams in Chromium', async (t) => {
   const loaded = await loadSpecInput([

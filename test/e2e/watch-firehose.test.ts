@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import amqp from 'amqplib';
-import { encodeFanout, encodeReply } from '../../src/oslo/encode.ts';
 import type { LiveSnapshot } from '../../src/web/live.ts';
+import { encodeFanout, encodeReply } from '../../src/wire/oslo/encode.ts';
 import { makeVhost, mgmt, runHarness, startCli, until } from '../harness/oslo.ts';
 import { assertMetricsMatchManifest, scrape, sum } from './watch-metrics.ts';
 
@@ -84,7 +84,7 @@ test('watch --vhost: metrics equal what oslo.messaging sent; hazards and NO_ROUT
   });
 
   // Hazards: a fanout queue nobody consumes, a reply queue nobody consumes, a reply to a queue
-  // that is gone. Published the way oslo.messaging does (src/oslo/encode.ts).
+  // that is gone. Published the way oslo.messaging does (src/wire/oslo/encode.ts).
   const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vh.name)}`, {
     timeout: 10_000,
   });

@@ -10,11 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadCaptures } from '../../src/analyse/load.ts';
-import { readStore } from '../../src/store/duckdb.ts';
+import { readStore } from '../../src/outputs/store.ts';
+import { loadCaptures } from '../../src/pipeline/load.ts';
 import { cli } from '../harness/oslo.ts';
 
-const FIXTURE = 'test/fixtures/nova-zed/boot.firehose.jsonl';
+const FIXTURE = 'data/nova-zed/boot.firehose.jsonl';
 
 test('watch --replay --store --otlp, then export --parquet', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'rpcscope-watch-replay-'));

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import amqp from 'amqplib';
-import { encodeReply } from '../../src/oslo/encode.ts';
+import { encodeReply } from '../../src/wire/oslo/encode.ts';
 import { brokerRelay, makeVhost, runHarness, startCli, until } from '../harness/oslo.ts';
 import { assertMetricsMatchManifest, scrape, sum } from './watch-metrics.ts';
 

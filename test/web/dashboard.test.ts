@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { startWatch } from '../../src/export/watch.ts';
+import { startWatch } from '../../src/watch/watch.ts';
 import { launchChromium } from '../harness/browser.ts';
 import { makeVhost } from '../harness/oslo.ts';
 import { startTraffic } from './traffic.ts';

@@ -2,7 +2,7 @@
  * Oslo-shaped traffic into a vhost with amqplib, for the dashboard test: a nova-like API caller
  * sends `build_instances` calls to the conductor (and an occasional failing one), the "conductor"
  * answers them and casts `build_and_run_instance` to a compute host, notifications go to
- * `notifications.info`. Every message is encoded by src/oslo/encode.ts (the exact wire format).
+ * `notifications.info`. Every message is encoded by src/wire/oslo/encode.ts (the exact wire format).
  */
 import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
@@ -13,7 +13,7 @@ import {
   encodeReply,
   remoteFailure,
   replyQueueName,
-} from '../../src/oslo/encode.ts';
+} from '../../src/wire/oslo/encode.ts';
 
 export interface Traffic {
   sent: { calls: number; casts: number; notifications: number; replies: number };

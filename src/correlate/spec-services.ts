@@ -1,0 +1,24 @@
+/**
+ * The spec's view of "which service sent this message", from src/correlate/services.ts
+ * (connection names, consumed queues, notification publisher ids, replies, shared reply queues).
+ */
+
+import type { RpcCall, RpcMessage, TopologyEvent } from '../records.ts';
+import type { ServiceRef, ServiceResolver } from './operations.ts';
+import { identifyServices } from './services.ts';
+
+export function specResolver(loaded: {
+  readonly messages: readonly RpcMessage[];
+  readonly calls: readonly RpcCall[];
+  readonly topology: readonly TopologyEvent[];
+}): ServiceResolver {
+  const byConn = new Map<string, ServiceRef>();
+  for (const s of identifyServices(loaded.messages, loaded.calls, loaded.topology)) {
+    if (s.service === 'unknown' || s.service === 'firehose consumer') continue;
+    byConn.set(s.connection, { type: s.service, ...(s.host !== undefined ? { instance: s.host } : {}) });
+  }
+  return (m: RpcMessage) => {
+    const c = m.wire.connection;
+    return c === undefined ? undefined : byConn.get(c.id);
+  };
+}

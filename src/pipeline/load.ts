@@ -1,0 +1,76 @@
+/**
+ * Reads capture files of any supported format through one Pipeline: the records every offline
+ * command (report, spec, model) works on.
+ */
+import { type ReadOptions, readCaptureFile, type SourceResult } from '../capture/open.ts';
+import type { CallStats } from '../correlate/calls.ts';
+import type { RpcCall, RpcMessage, SkipStats, TopologyEvent } from '../records.ts';
+import { Pipeline } from './pipeline.ts';
+
+export interface Loaded {
+  inputs: SourceResult[];
+  messages: RpcMessage[];
+  calls: RpcCall[];
+  topology: TopologyEvent[];
+  skipped: SkipStats;
+  startMs: number;
+  endMs: number;
+  callStats: CallStats;
+}
+
+export interface LoadOptions {
+  /** Progress per file: bytes read of that file. */
+  onProgress?: (input: string, done: number, total: number) => void;
+  /** End of the capture for unanswered-call reasons (default: last event). */
+  endMs?: number;
+  /**
+   * false: stream only (messages, calls and topology go to the callbacks and the returned arrays
+   * are empty), for captures larger than memory. Default true.
+   */
+  keep?: boolean;
+  onMessage?: (m: RpcMessage) => void;
+  onCall?: (c: RpcCall) => void;
+  onTopology?: (t: TopologyEvent) => void;
+}
+
+const MAX_ISSUES = 20;
+
+export function mergeSkipped(all: readonly SkipStats[]): SkipStats {
+  const out: SkipStats = { bytes: 0, frames: 0, records: 0, issues: [] };
+  for (const s of all) {
+    out.bytes += s.bytes;
+    out.frames += s.frames;
+    out.records += s.records;
+    for (const i of s.issues) if (out.issues.length < MAX_ISSUES) out.issues.push(i);
+  }
+  return out;
+}
+
+export async function loadCaptures(paths: string[], opts: LoadOptions = {}): Promise<Loaded> {
+  const pipeline = new Pipeline({
+    keep: opts.keep ?? true,
+    ...(opts.onMessage !== undefined ? { onMessage: opts.onMessage } : {}),
+    ...(opts.onCall !== undefined ? { onCall: opts.onCall } : {}),
+    ...(opts.onTopology !== undefined ? { onTopology: opts.onTopology } : {}),
+  });
+  const inputs: SourceResult[] = [];
+  for (const path of paths) {
+    const ro: ReadOptions = {};
+    const cb = opts.onProgress;
+    if (cb !== undefined) ro.onProgress = (done, total) => cb(path, done, total);
+    inputs.push(await readCaptureFile(path, pipeline, ro));
+  }
+  const { messages, calls, topology } = pipeline.finish(opts.endMs);
+  const startMs = Number.isNaN(pipeline.startMs) ? 0 : pipeline.startMs;
+  const endMs = Number.isNaN(pipeline.endMs) ? 0 : pipeline.endMs;
+  return {
+    inputs,
+    messages,
+    calls,
+    topology,
+    skipped: mergeSkipped(inputs.map((i) => i.skipped)),
+    startMs,
+    endMs,
+    callStats: pipeline.callStats,
+  };
+}

@@ -1,0 +1,211 @@
+/**
+ * One `watch` run: sources (firehose vhosts, tcpdump, replay) feed one live Pipeline; every
+ * decoded message and finished call goes to the metrics, the dashboard state, the store and the
+ * OTLP exporter; the management API poller adds hazards and queue depths; recent traffic is
+ * grouped into operations with their sequence diagrams. The CLI only parses flags and prints.
+ *
+ * Nothing is dropped silently: sources count what they lose (firehose: the broker-side bounded
+ * queue's dead-lettered overflow), and an output that throws is counted per output.
+ */
+import type { HealthUpdate } from '../broker/health.ts';
+import { ReplyRouteTracker } from '../correlate/no-route.ts';
+import { buildOperations } from '../correlate/operations.ts';
+import type { OtlpTraces } from '../outputs/otlp.ts';
+import type { WatchMetrics } from '../outputs/prometheus.ts';
+import type { EventStore } from '../outputs/store.ts';
+import { Pipeline } from '../pipeline/pipeline.ts';
+import type { CaptureEvent, CaptureSink, RpcCall, RpcMessage, SkipStats } from '../records.ts';
+import { renderSequenceSvg } from '../render/sequence-svg.ts';
+import type { LiveState } from '../web/live.ts';
+
+/** What watch needs from a source. */
+export interface WatchSource {
+  readonly name: string;
+  stats(): { received: number; dropped: number };
+  skipped?(): SkipStats;
+  /** Capture time now (replay); default wall clock. */
+  clock?(): number;
+  close(): Promise<unknown>;
+}
+
+export interface SessionOptions {
+  readonly metrics: WatchMetrics;
+  readonly live: LiveState;
+  readonly store?: EventStore;
+  readonly otlp?: OtlpTraces;
+  /** How often pending calls are expired (ms); operations are rebuilt every 2 s at most. */
+  readonly tickMs?: number;
+  /** Group traffic into operations for the dashboard (default true). */
+  readonly operations?: boolean;
+  /** An operation is shown once nothing was added to it for this long (ms). */
+  readonly operationQuietMs?: number;
+  readonly retentionEveryMs?: number;
+  readonly onError?: (where: string, e: unknown) => void;
+}
+
+const RECENT_MAX = 5000;
+const RECENT_MS = 120_000;
+
+export class WatchSession implements CaptureSink {
+  readonly pipeline: Pipeline;
+  private readonly sources: WatchSource[] = [];
+  private clockSource: WatchSource | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly recentMessages: RpcMessage[] = [];
+  private readonly recentCalls: RpcCall[] = [];
+  private readonly shownOps = new Set<string>();
+  private dirty = false;
+  private lastOpsAt = 0;
+  private readonly replies = new ReplyRouteTracker();
+  /** "vhost/queue" of the last management API poll, and when it was taken. */
+  private queues: { readonly at: number; readonly names: ReadonlySet<string> } | undefined;
+  /** Errors thrown by an output (metrics, store, otlp...), by output. */
+  readonly outputErrors: Record<string, number> = {};
+  messages = 0;
+  calls = 0;
+  private closed = false;
+
+  constructor(private readonly opts: SessionOptions) {
+    this.pipeline = new Pipeline({
+      keep: false,
+      onMessage: (m) => this.onMessage(m),
+      onCall: (c) => this.onCall(c),
+    });
+    const tick = setInterval(() => this.tick(), opts.tickMs ?? 250);
+    tick.unref();
+    this.timers.push(tick);
+    if (opts.store !== undefined) {
+      const store = opts.store;
+      const ret = setInterval(() => {
+        store.enforceRetention().catch((e: unknown) => this.fail('store', e));
+      }, opts.retentionEveryMs ?? 30_000);
+      ret.unref();
+      this.timers.push(ret);
+    }
+  }
+
+  private fail(where: string, e: unknown): void {
+    this.outputErrors[where] = (this.outputErrors[where] ?? 0) + 1;
+    this.opts.onError?.(where, e);
+  }
+
+  private out(where: string, f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.fail(where, e);
+    }
+  }
+
+  event(e: CaptureEvent): void {
+    this.out('pipeline', () => this.pipeline.event(e));
+  }
+
+  addSource(s: WatchSource): void {
+    this.sources.push(s);
+    if (s.clock !== undefined) this.clockSource = s;
+    this.opts.metrics.addSource(s.name, () => s.stats());
+    this.opts.live.addSource(s.name, () => s.stats());
+    const skipped = s.skipped;
+    if (skipped !== undefined) this.opts.metrics.addSkips(s.name, () => skipped.call(s));
+  }
+
+  /** Capture time: the replay's clock when replaying, else wall time. */
+  now(): number {
+    return this.clockSource?.clock?.() ?? Date.now();
+  }
+
+  private onMessage(m: RpcMessage): void {
+    this.messages++;
+    this.out('no-route', () => this.replies.message(m));
+    this.out('metrics', () => this.opts.metrics.message(m));
+    this.out('dashboard', () => this.opts.live.message(m));
+    const store = this.opts.store;
+    if (store !== undefined) this.out('store', () => store.message(m));
+    if (this.opts.operations !== false) {
+      this.recentMessages.push(m);
+      this.dirty = true;
+    }
+  }
+
+  private onCall(c: RpcCall): void {
+    this.calls++;
+    this.out('metrics', () => this.opts.metrics.call(c));
+    this.out('dashboard', () => this.opts.live.call(c));
+    const store = this.opts.store;
+    if (store !== undefined) this.out('store', () => store.call(c));
+    const otlp = this.opts.otlp;
+    if (otlp !== undefined) this.out('otlp', () => otlp.call(c));
+    if (this.opts.operations !== false) this.recentCalls.push(c);
+  }
+
+  health(u: HealthUpdate): void {
+    this.queues = { at: u.ts, names: new Set(u.queues.map((q) => q.queue)) };
+    this.out('metrics', () => this.opts.metrics.hazards(u.hazards));
+    this.out('dashboard', () => this.opts.live.health(u));
+  }
+
+  /** Expires unanswered calls and refreshes the operations; runs on a timer, callable by tests. */
+  tick(): void {
+    if (this.closed) return;
+    const now = this.now();
+    this.out('pipeline', () => this.pipeline.tick(now));
+    this.out('no-route', () => {
+      const q = this.queues;
+      for (const m of this.replies.sweep(now, (vhost, queue, at) =>
+        q === undefined || q.at < at ? undefined : q.names.has(`${vhost}/${queue}`),
+      )) {
+        this.opts.metrics.replyNotRouted(m);
+        this.opts.live.replyNotRouted();
+      }
+    });
+    this.opts.store?.flush();
+    // Grouping re-reads the recent window: every 2 s is enough for a dashboard.
+    if (this.opts.operations !== false && this.dirty && Date.now() - this.lastOpsAt >= 2000) {
+      this.lastOpsAt = Date.now();
+      this.out('operations', () => this.refreshOperations(now));
+    }
+  }
+
+  private refreshOperations(now: number): void {
+    const cut = now - RECENT_MS;
+    const trim = <T>(a: T[], ts: (x: T) => number) => {
+      let i = 0;
+      while (i < a.length && (a.length - i > RECENT_MAX || ts(a[i] as T) < cut)) i++;
+      if (i > 0) a.splice(0, i);
+    };
+    trim(this.recentMessages, (m) => m.wire.ts);
+    trim(this.recentCalls, (c) => c.call.wire.ts);
+    const { operations } = buildOperations(this.recentMessages, this.recentCalls);
+    const quiet = this.opts.operationQuietMs ?? 3000;
+    let pending = false;
+    for (const op of operations) {
+      if (this.shownOps.has(op.id)) continue;
+      if (op.endMs > now - quiet) {
+        pending = true;
+        continue;
+      }
+      this.shownOps.add(op.id);
+      this.opts.live.operation({
+        name: op.alias !== undefined ? `${op.alias} (${op.name})` : op.name,
+        requestId: op.id,
+        rpcs: op.steps.length,
+        durationMs: op.durationMs,
+        svg: renderSequenceSvg(op, { maxSteps: 60 }),
+      });
+    }
+    this.dirty = pending;
+    if (this.shownOps.size > 10_000) this.shownOps.clear();
+  }
+
+  /** Closes the sources, expires what is pending as of now, flushes and closes the outputs. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.all(this.sources.map((s) => s.close().catch((e: unknown) => this.fail(s.name, e))));
+    this.tick();
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.opts.otlp?.close().catch((e: unknown) => this.fail('otlp', e));
+    await this.opts.store?.close().catch((e: unknown) => this.fail('store', e));
+  }
+}
