@@ -7,6 +7,7 @@
 import { readPcapFile } from '../src/capture/pcap-file.ts';
 import { ReportAccumulator } from '../src/outputs/report.ts';
 import { loadCaptures } from '../src/pipeline/load.ts';
+import { RecordCounter } from '../src/pipeline/sink.ts';
 
 const [mode, file] = process.argv.slice(2);
 if (mode !== 'none' && file === undefined)
@@ -20,12 +21,8 @@ if (mode === 'decode' && file !== undefined) {
   });
 } else if (mode === 'report' && file !== undefined) {
   const acc = new ReportAccumulator();
-  const loaded = await loadCaptures(
-    [file],
-    acc.sink(() => {
-      messages++;
-    }),
-  );
-  acc.result(loaded);
+  const count = new RecordCounter();
+  acc.result(await loadCaptures([file], { keep: false, sinks: [count, acc] }));
+  messages = count.messages;
 }
 process.stdout.write(`${messages}\n`);

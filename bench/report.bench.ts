@@ -9,6 +9,7 @@ import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { ReportAccumulator } from '../src/outputs/report.ts';
 import { loadCaptures } from '../src/pipeline/load.ts';
+import { RecordCounter } from '../src/pipeline/sink.ts';
 import { benchCapture, tsharkCommand } from './capture.ts';
 
 const log = (s: string): void => {
@@ -21,17 +22,11 @@ async function reportOnce() {
   const acc = new ReportAccumulator();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  let messages = 0;
-  const loaded = await loadCaptures(
-    [file],
-    acc.sink(() => {
-      messages++;
-    }),
-  );
-  const report = acc.result(loaded);
+  const count = new RecordCounter();
+  const report = acc.result(await loadCaptures([file], { keep: false, sinks: [count, acc] }));
   const wallMs = performance.now() - t0;
   const c = process.cpuUsage(c0);
-  return { wallMs, cpuMs: (c.user + c.system) / 1000, messages, report };
+  return { wallMs, cpuMs: (c.user + c.system) / 1000, messages: count.messages, report };
 }
 
 function tshark(): Promise<{ wallMs: number; cpuMs: number }> {

@@ -11,13 +11,19 @@ export interface SpecLoaded extends SpecInput {
   readonly topology: readonly TopologyEvent[];
 }
 
-export async function loadSpecInput(paths: readonly string[], opts: LoadOptions = {}): Promise<SpecLoaded> {
+/** The spec needs every record kept, so only progress is the caller's to choose. */
+export type SpecLoadOptions = Pick<LoadOptions, 'onProgress'>;
+
+export async function loadSpecInput(
+  paths: readonly string[],
+  opts: SpecLoadOptions = {},
+): Promise<SpecLoaded> {
   const messages: RpcMessage[] = [];
   const calls: RpcCall[] = [];
   const topology: TopologyEvent[] = [];
   const segments: { startMs: number; endMs: number }[] = [];
   for (const p of paths) {
-    const l = await loadCaptures([p], opts);
+    const l = await loadCaptures([p], opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {});
     messages.push(...l.messages);
     calls.push(...l.calls);
     topology.push(...l.topology);

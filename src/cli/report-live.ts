@@ -5,7 +5,8 @@
 
 import { startTcpdump } from '../capture/tcpdump.ts';
 import { type Report, ReportAccumulator } from '../outputs/report.ts';
-import { Pipeline } from '../pipeline/pipeline.ts';
+import { livePipeline } from '../pipeline/pipeline.ts';
+import { RecordCounter } from '../pipeline/sink.ts';
 
 export async function reportLive(
   iface: string,
@@ -13,13 +14,9 @@ export async function reportLive(
   port: number,
 ): Promise<Report> {
   const acc = new ReportAccumulator();
-  let seen = 0;
   // Streamed: a long live capture must not grow memory with every message.
-  const pipeline = new Pipeline(
-    acc.sink(() => {
-      seen++;
-    }),
-  );
+  const seen = new RecordCounter();
+  const pipeline = livePipeline([seen, acc]);
   const run = startTcpdump({
     iface,
     port,
@@ -33,7 +30,7 @@ export async function reportLive(
   process.once('SIGINT', onSigint);
   let published = 0;
   const progress = setInterval(() => {
-    const n = seen;
+    const n = seen.messages;
     if (n !== published) process.stderr.write(`report --live ${iface}: ${n} messages so far\n`);
     published = n;
   }, 2000);

@@ -22,7 +22,8 @@ async function totalBytes(files: string[]): Promise<number> {
  */
 export async function reportFiles(files: string[], label: string): Promise<Report> {
   const acc = new ReportAccumulator();
-  const stream: LoadOptions = acc.sink();
+  // Streamed: nothing is kept, the accumulator is the only output.
+  const stream: LoadOptions = { keep: false, sinks: [acc] };
   const total = await totalBytes(files);
   if (total < PROGRESS_MIN_BYTES) return acc.result(await loadCaptures(files, stream));
   const tty = process.stderr.isTTY === true;

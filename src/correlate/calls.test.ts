@@ -126,7 +126,11 @@ test('replies and deliveries of calls outside the capture are counted as orphans
 
 test('live: onCall streams outcomes, tick expires calls at their expiration, keep:false holds nothing', () => {
   const got: RpcCall[] = [];
-  const p = new Pipeline({ keep: false, onCall: (c) => got.push(c), replyDeliverGraceMs: 100 });
+  const p = new Pipeline({
+    keep: false,
+    sinks: [{ name: 'test', call: (c) => got.push(c) }],
+    replyDeliverGraceMs: 100,
+  });
   const feed = (m: WireMessage) => p.event({ type: 'message', message: m });
   feed(call(0, 'a', 'publish', '500'));
   feed(call(10, 'b', 'publish', '60000'));
@@ -147,7 +151,7 @@ test('live: onCall streams outcomes, tick expires calls at their expiration, kee
 
 test('live: maxPending bounds memory', () => {
   const got: RpcCall[] = [];
-  const p = new Pipeline({ keep: false, onCall: (c) => got.push(c), maxPending: 2 });
+  const p = new Pipeline({ keep: false, sinks: [{ name: 'test', call: (c) => got.push(c) }], maxPending: 2 });
   for (let i = 0; i < 5; i++) p.event({ type: 'message', message: call(i, `c${i}`) });
   assert.equal(p.pendingCalls, 2);
   assert.equal(p.callStats.evicted, 3);
@@ -176,7 +180,7 @@ test('a reply after the call expired does not answer it: unanswered (expired), c
   assert.equal(stats.lateReplies, 1);
   assert.equal(stats.orphanReplies, 0);
   const got: RpcCall[] = [];
-  const p = new Pipeline({ keep: false, onCall: (c) => got.push(c) });
+  const p = new Pipeline({ keep: false, sinks: [{ name: 'test', call: (c) => got.push(c) }] });
   p.event({ type: 'message', message: call(0, 'b', 'publish', '1000') });
   p.tick(1000);
   p.event({ type: 'message', message: reply(2000, 'b') });

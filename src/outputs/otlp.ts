@@ -19,6 +19,7 @@ import {
   type SpanExporter,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
+import type { RecordSink } from '../pipeline/sink.ts';
 import type { RpcCall } from '../records.ts';
 import { redactUrl } from '../util/url.ts';
 
@@ -82,7 +83,8 @@ class CountingExporter implements SpanExporter {
   }
 }
 
-export class OtlpTraces {
+export class OtlpTraces implements RecordSink {
+  readonly name = 'otlp';
   private readonly provider: TracerProvider;
   private readonly ids = new RequestIdGenerator();
   private readonly tracer;

@@ -17,6 +17,7 @@
  * overflow is counted, so a cloud with thousands of hosts cannot blow up the scrape.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RecordSink } from '../pipeline/sink.ts';
 import type { RpcCall, RpcMessage, SkipStats } from '../records.ts';
 
 /** oslo.metrics `rpc_processing_seconds_buckets`. */
@@ -122,7 +123,8 @@ class LabelCap {
   }
 }
 
-export class WatchMetrics {
+export class WatchMetrics implements RecordSink {
+  readonly name = 'metrics';
   readonly registry: Registry;
   private readonly serverLabel: boolean;
   private readonly clientName: ((connectionId: string) => string | undefined) | undefined;

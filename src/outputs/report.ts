@@ -5,6 +5,7 @@
  */
 import { ServiceEvidence } from '../correlate/services.ts';
 import type { Loaded } from '../pipeline/load.ts';
+import type { RecordSink } from '../pipeline/sink.ts';
 import type { RpcCall, RpcKind, RpcMessage, TopologyEvent } from '../records.ts';
 
 export const KINDS: readonly RpcKind[] = ['call', 'cast', 'fanout', 'reply', 'notification', 'other'];
@@ -160,35 +161,11 @@ interface ConnAcc {
 /**
  * The report, accumulated one record at a time: memory grows with the number of distinct
  * methods, connections and calls (one number each), not with the capture, so `report` reads
- * captures larger than memory. `buildReport` is this over a Loaded.
+ * captures larger than memory. It is the sink of a streamed load (`loadCaptures(files, { keep:
+ * false, sinks: [acc] })`) or of a live pipeline. `buildReport` is this over a Loaded.
  */
-/** Where a streamed load or pipeline sends its records; nothing is kept for later. */
-export interface ReportSink {
-  readonly keep: false;
-  readonly onMessage: (m: RpcMessage) => void;
-  readonly onCall: (c: RpcCall) => void;
-  readonly onTopology: (t: TopologyEvent) => void;
-}
-
-export class ReportAccumulator {
-  /**
-   * This accumulator as the sink of a streamed load (loadCaptures) or live pipeline: memory does
-   * not grow with the capture. `seen` is told of each message first (counters, progress).
-   */
-  sink(seen?: (m: RpcMessage) => void): ReportSink {
-    return {
-      keep: false,
-      onMessage:
-        seen === undefined
-          ? (m) => this.message(m)
-          : (m) => {
-              seen(m);
-              this.message(m);
-            },
-      onCall: (c) => this.call(c),
-      onTopology: (t) => this.topology(t),
-    };
-  }
+export class ReportAccumulator implements RecordSink {
+  readonly name = 'report';
 
   readonly #byKind = zeroKinds();
   readonly #bytesByKind = zeroKinds();

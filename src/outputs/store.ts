@@ -4,14 +4,16 @@
  * (ClickHouse, Trino, Spark read it), and a reader that gives report/spec their records back.
  *
  * Each message row keeps the whole redacted RpcMessage as JSON (`record`) beside typed columns
- * for queries, so `readStore` returns exactly what was decoded. Bodies never reach the store: the
- * decoder drops them and redacts the context (src/wire/oslo/redact.ts). DuckDB allows one writer
- * process per file; counts come back as bigint.
+ * for queries, so `readStore` returns exactly what was decoded. Calls come joined from the
+ * pipeline (the store is one of its RecordSinks); reading back re-joins them through the pipeline
+ * too (`joinCalls`). Bodies never reach the store: the decoder drops them and redacts the context
+ * (src/wire/oslo/redact.ts). DuckDB allows one writer process per file; counts come back as bigint.
  */
 import { statSync } from 'node:fs';
 import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { CallCorrelator } from '../correlate/calls.ts';
 import { RpcscopeError } from '../errors.ts';
+import { joinCalls } from '../pipeline/load.ts';
+import type { RecordSink } from '../pipeline/sink.ts';
 import type { RpcCall, RpcMessage } from '../records.ts';
 
 const MESSAGE_COLUMNS = `
@@ -99,8 +101,9 @@ const num = (a: DuckDBAppender, v: number | undefined): void => {
   else a.appendDouble(v);
 };
 
-/** Writes messages and calls; a CaptureSink-side companion of the live pipeline. */
-export class EventStore {
+/** Writes the messages and joined calls a pipeline gives it (a RecordSink). */
+export class EventStore implements RecordSink {
+  readonly name = 'store';
   messagesWritten = 0;
   callsWritten = 0;
   deleted = 0;
@@ -272,7 +275,7 @@ export interface ReadStoreOptions {
 
 export interface StoredRecords {
   readonly messages: RpcMessage[];
-  /** Calls re-joined from the stored messages (same correlator as the capture readers). */
+  /** Calls re-joined from the stored messages (through the pipeline, as the capture readers). */
   readonly calls: RpcCall[];
   readonly startMs: number;
   readonly endMs: number;
@@ -296,13 +299,9 @@ export async function readStore(path: string, opts: ReadStoreOptions = {}): Prom
     }
     const messages: RpcMessage[] = [];
     for (const row of reader.getColumns()[0] ?? []) messages.push(JSON.parse(String(row)) as RpcMessage);
-    const calls: RpcCall[] = [];
-    const corr = new CallCorrelator({ onCall: (c) => calls.push(c) });
-    for (const m of messages) corr.add(m);
+    const calls = joinCalls(messages);
     const startMs = messages[0]?.wire.ts ?? 0;
     const endMs = messages.at(-1)?.wire.ts ?? 0;
-    corr.finish(endMs);
-    calls.sort((a, b) => a.call.wire.ts - b.call.wire.ts || a.call.wire.seq - b.call.wire.seq);
     conn.closeSync();
     return { messages, calls, startMs, endMs };
   } finally {

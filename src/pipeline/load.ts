@@ -1,11 +1,12 @@
 /**
  * Reads capture files of any supported format through one Pipeline: the records every offline
- * command (report, spec, model) works on.
+ * command (report, spec, model) works on; and re-joins records read back from a store the same way.
  */
 import { type ReadOptions, readCaptureFile, type SourceResult } from '../capture/open.ts';
 import type { CallStats } from '../correlate/calls.ts';
 import type { RpcCall, RpcMessage, SkipStats, TopologyEvent } from '../records.ts';
 import { Pipeline } from './pipeline.ts';
+import type { RecordSink } from './sink.ts';
 
 export interface Loaded {
   inputs: SourceResult[];
@@ -24,13 +25,12 @@ export interface LoadOptions {
   /** End of the capture for unanswered-call reasons (default: last event). */
   endMs?: number;
   /**
-   * false: stream only (messages, calls and topology go to the callbacks and the returned arrays
+   * false: stream only (messages, calls and topology go to the sinks and the returned arrays
    * are empty), for captures larger than memory. Default true.
    */
   keep?: boolean;
-  onMessage?: (m: RpcMessage) => void;
-  onCall?: (c: RpcCall) => void;
-  onTopology?: (t: TopologyEvent) => void;
+  /** Outputs that get every record as it is decoded or joined (the caller closes them). */
+  sinks?: readonly RecordSink[];
 }
 
 const MAX_ISSUES = 20;
@@ -49,9 +49,7 @@ export function mergeSkipped(all: readonly SkipStats[]): SkipStats {
 export async function loadCaptures(paths: string[], opts: LoadOptions = {}): Promise<Loaded> {
   const pipeline = new Pipeline({
     keep: opts.keep ?? true,
-    ...(opts.onMessage !== undefined ? { onMessage: opts.onMessage } : {}),
-    ...(opts.onCall !== undefined ? { onCall: opts.onCall } : {}),
-    ...(opts.onTopology !== undefined ? { onTopology: opts.onTopology } : {}),
+    ...(opts.sinks !== undefined ? { sinks: opts.sinks } : {}),
   });
   const inputs: SourceResult[] = [];
   for (const path of paths) {
@@ -73,4 +71,14 @@ export async function loadCaptures(paths: string[], opts: LoadOptions = {}): Pro
     endMs,
     callStats: pipeline.callStats,
   };
+}
+
+/**
+ * Calls joined over messages decoded earlier (a store read back, in time order), by the same
+ * correlator as a capture load; pending calls end as of the last message. In call order.
+ */
+export function joinCalls(messages: Iterable<RpcMessage>): RpcCall[] {
+  const pipeline = new Pipeline({ keep: true });
+  for (const m of messages) pipeline.decoded(m);
+  return pipeline.finish().calls;
 }

@@ -1,19 +1,23 @@
 /**
  * The meaning stage as a CaptureSink: every wire message is decoded (decodeRpc), topology is
- * kept, calls are joined to replies. Offline (`keep`, the default) it holds everything for
- * `finish()`; live it only streams through `onMessage` / `onCall` and `tick()` bounds memory.
+ * kept, calls are joined to replies, and every record goes to the RecordSinks. Offline (`keep`,
+ * the default) it also holds everything for `finish()`; live (`livePipeline`) it only streams to
+ * the sinks and `tick()` bounds memory. This is the one place the correlator runs.
  */
 
 import { CallCorrelator, type CallStats } from '../correlate/calls.ts';
 import type { CaptureEvent, CaptureSink, RpcCall, RpcMessage, TopologyEvent } from '../records.ts';
 import { decodeRpc } from '../wire/oslo/decode.ts';
+import { type RecordSink, SinkFanOut } from './sink.ts';
 
 export interface PipelineOptions {
   /** Keep messages, calls and topology for finish() (default true). */
   keep?: boolean;
-  onMessage?: (m: RpcMessage) => void;
-  onCall?: (c: RpcCall) => void;
-  onTopology?: (t: TopologyEvent) => void;
+  /**
+   * Where records go, in this order. An error a sink throws propagates (offline: a bug); give a
+   * `SinkFanOut` with `onError` to count errors per sink and carry on (live).
+   */
+  sinks?: readonly RecordSink[];
   /** Live bounds; see CallCorrelatorOptions. */
   maxPending?: number;
   replyDeliverGraceMs?: number;
@@ -33,16 +37,19 @@ export class Pipeline implements CaptureSink {
   startMs = Number.NaN;
   endMs = Number.NaN;
   readonly #keep: boolean;
-  readonly #opts: PipelineOptions;
+  readonly #out: RecordSink;
   readonly #correlator: CallCorrelator;
 
   constructor(opts: PipelineOptions = {}) {
-    this.#opts = opts;
     this.#keep = opts.keep ?? true;
+    const sinks = opts.sinks ?? [];
+    // One sink is called directly: the live session hands over its own fan-out.
+    this.#out = sinks.length === 1 && sinks[0] !== undefined ? sinks[0] : new SinkFanOut(sinks);
+    const out = this.#out;
     this.#correlator = new CallCorrelator({
       onCall: (c) => {
         if (this.#keep) this.calls.push(c);
-        opts.onCall?.(c);
+        out.call?.(c);
       },
       ...(opts.maxPending !== undefined ? { maxPending: opts.maxPending } : {}),
       ...(opts.replyDeliverGraceMs !== undefined ? { replyDeliverGraceMs: opts.replyDeliverGraceMs } : {}),
@@ -63,17 +70,20 @@ export class Pipeline implements CaptureSink {
   }
 
   event(e: CaptureEvent): void {
-    if (e.type === 'message') {
-      const m = decodeRpc(e.message);
-      this.#seen(m.wire.ts);
-      if (this.#keep) this.messages.push(m);
-      this.#opts.onMessage?.(m);
-      this.#correlator.add(m);
-    } else {
+    if (e.type === 'message') this.decoded(decodeRpc(e.message));
+    else {
       this.#seen(e.topology.ts);
       if (this.#keep) this.topology.push(e.topology);
-      this.#opts.onTopology?.(e.topology);
+      this.#out.topology?.(e.topology);
     }
+  }
+
+  /** A message decoded earlier (read back from a store): joined and passed on as if captured now. */
+  decoded(m: RpcMessage): void {
+    this.#seen(m.wire.ts);
+    if (this.#keep) this.messages.push(m);
+    this.#out.message?.(m);
+    this.#correlator.add(m);
   }
 
   /** Live: expire calls past their expiration at wall-clock `nowMs`. */
@@ -89,4 +99,14 @@ export class Pipeline implements CaptureSink {
     this.calls.sort((a, b) => a.call.wire.ts - b.call.wire.ts || a.call.wire.seq - b.call.wire.seq);
     return { messages: this.messages, calls: this.calls, topology: this.topology };
   }
+}
+
+export type LivePipelineOptions = Omit<PipelineOptions, 'keep' | 'sinks'>;
+
+/**
+ * A live pipeline: records stream to the sinks and nothing is kept (a long capture must not grow
+ * memory); the caller feeds it events, calls `tick()` on a timer and `finish()` at the end.
+ */
+export function livePipeline(sinks: readonly RecordSink[], opts: LivePipelineOptions = {}): Pipeline {
+  return new Pipeline({ ...opts, keep: false, sinks });
 }

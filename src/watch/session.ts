@@ -1,8 +1,9 @@
 /**
- * One `watch` run: sources (firehose vhosts, tcpdump, replay) feed one live Pipeline; every
- * decoded message and finished call goes to the metrics, the dashboard state, the store and the
- * OTLP exporter; the management API poller adds hazards and queue depths; recent traffic is
- * grouped into operations with their sequence diagrams. The CLI only parses flags and prints.
+ * One `watch` run: sources (firehose vhosts, tcpdump, replay) feed one live Pipeline; its
+ * RecordSinks are the metrics, the dashboard state, the store and the OTLP exporter (one fan-out
+ * that counts errors per output); the management API poller adds hazards and queue depths;
+ * recent traffic is grouped into operations with their sequence diagrams. The CLI only parses
+ * flags and prints.
  *
  * Nothing is dropped silently: sources count what they lose (firehose: the broker-side bounded
  * queue's dead-lettered overflow), and an output that throws is counted per output.
@@ -13,7 +14,8 @@ import { buildOperations } from '../correlate/operations.ts';
 import type { OtlpTraces } from '../outputs/otlp.ts';
 import type { WatchMetrics } from '../outputs/prometheus.ts';
 import type { EventStore } from '../outputs/store.ts';
-import { Pipeline } from '../pipeline/pipeline.ts';
+import { livePipeline, type Pipeline } from '../pipeline/pipeline.ts';
+import { type RecordSink, SinkFanOut } from '../pipeline/sink.ts';
 import type { CaptureEvent, CaptureSink, RpcCall, RpcMessage, SkipStats } from '../records.ts';
 import { renderSequenceSvg } from '../render/sequence-svg.ts';
 import type { LiveState } from '../web/live.ts';
@@ -33,6 +35,8 @@ export interface SessionOptions {
   readonly live: LiveState;
   readonly store?: EventStore;
   readonly otlp?: OtlpTraces;
+  /** More outputs, after the ones above. */
+  readonly sinks?: readonly RecordSink[];
   /** How often pending calls are expired (ms); operations are rebuilt every 2 s at most. */
   readonly tickMs?: number;
   /** Group traffic into operations for the dashboard (default true). */
@@ -48,6 +52,8 @@ const RECENT_MS = 120_000;
 
 export class WatchSession implements CaptureSink {
   readonly pipeline: Pipeline;
+  /** Every output, errors isolated and counted per output. */
+  readonly outputs: SinkFanOut;
   private readonly sources: WatchSource[] = [];
   private clockSource: WatchSource | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -59,18 +65,38 @@ export class WatchSession implements CaptureSink {
   private readonly replies = new ReplyRouteTracker();
   /** "vhost/queue" of the last management API poll, and when it was taken. */
   private queues: { readonly at: number; readonly names: ReadonlySet<string> } | undefined;
-  /** Errors thrown by an output (metrics, store, otlp...), by output. */
-  readonly outputErrors: Record<string, number> = {};
+  /** Errors thrown by an output (metrics, store, otlp...), by output; also pipeline, no-route, sources. */
+  readonly outputErrors: Record<string, number>;
   messages = 0;
   calls = 0;
   private closed = false;
 
   constructor(private readonly opts: SessionOptions) {
-    this.pipeline = new Pipeline({
-      keep: false,
-      onMessage: (m) => this.onMessage(m),
-      onCall: (c) => this.onCall(c),
-    });
+    const ops = opts.operations !== false;
+    // The session's own bookkeeping comes first, as a sink: counts, the no-route tracker, and the
+    // recent window that operations are grouped from.
+    const own: RecordSink = {
+      name: 'session',
+      message: (m) => {
+        this.messages++;
+        if (ops) {
+          this.recentMessages.push(m);
+          this.dirty = true;
+        }
+      },
+      call: (c) => {
+        this.calls++;
+        if (ops) this.recentCalls.push(c);
+      },
+    };
+    const noRoute: RecordSink = { name: 'no-route', message: (m) => this.replies.message(m) };
+    const sinks: RecordSink[] = [own, noRoute, opts.metrics, opts.live];
+    if (opts.store !== undefined) sinks.push(opts.store);
+    if (opts.otlp !== undefined) sinks.push(opts.otlp);
+    if (opts.sinks !== undefined) sinks.push(...opts.sinks);
+    this.outputs = new SinkFanOut(sinks, { onError: (where, e) => this.opts.onError?.(where, e) });
+    this.outputErrors = this.outputs.errors;
+    this.pipeline = livePipeline([this.outputs]);
     const tick = setInterval(() => this.tick(), opts.tickMs ?? 250);
     tick.unref();
     this.timers.push(tick);
@@ -85,16 +111,11 @@ export class WatchSession implements CaptureSink {
   }
 
   private fail(where: string, e: unknown): void {
-    this.outputErrors[where] = (this.outputErrors[where] ?? 0) + 1;
-    this.opts.onError?.(where, e);
+    this.outputs.fail(where, e);
   }
 
   private out(where: string, f: () => void): void {
-    try {
-      f();
-    } catch (e) {
-      this.fail(where, e);
-    }
+    this.outputs.guard(where, f);
   }
 
   event(e: CaptureEvent): void {
@@ -113,30 +134,6 @@ export class WatchSession implements CaptureSink {
   /** Capture time: the replay's clock when replaying, else wall time. */
   now(): number {
     return this.clockSource?.clock?.() ?? Date.now();
-  }
-
-  private onMessage(m: RpcMessage): void {
-    this.messages++;
-    this.out('no-route', () => this.replies.message(m));
-    this.out('metrics', () => this.opts.metrics.message(m));
-    this.out('dashboard', () => this.opts.live.message(m));
-    const store = this.opts.store;
-    if (store !== undefined) this.out('store', () => store.message(m));
-    if (this.opts.operations !== false) {
-      this.recentMessages.push(m);
-      this.dirty = true;
-    }
-  }
-
-  private onCall(c: RpcCall): void {
-    this.calls++;
-    this.out('metrics', () => this.opts.metrics.call(c));
-    this.out('dashboard', () => this.opts.live.call(c));
-    const store = this.opts.store;
-    if (store !== undefined) this.out('store', () => store.call(c));
-    const otlp = this.opts.otlp;
-    if (otlp !== undefined) this.out('otlp', () => otlp.call(c));
-    if (this.opts.operations !== false) this.recentCalls.push(c);
   }
 
   health(u: HealthUpdate): void {
@@ -159,7 +156,9 @@ export class WatchSession implements CaptureSink {
         this.opts.live.replyNotRouted();
       }
     });
-    this.opts.store?.flush();
+    // Only the store is flushed each tick (appended rows become queryable); OTLP batches on its
+    // own timer.
+    this.out('store', () => this.opts.store?.flush());
     // Grouping re-reads the recent window: every 2 s is enough for a dashboard.
     if (this.opts.operations !== false && this.dirty && Date.now() - this.lastOpsAt >= 2000) {
       this.lastOpsAt = Date.now();
@@ -205,7 +204,6 @@ export class WatchSession implements CaptureSink {
     this.tick();
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
-    await this.opts.otlp?.close().catch((e: unknown) => this.fail('otlp', e));
-    await this.opts.store?.close().catch((e: unknown) => this.fail('store', e));
+    await this.outputs.close();
   }
 }

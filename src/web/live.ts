@@ -4,6 +4,7 @@
  * and a clock in, a JSON snapshot out (what the page receives over SSE).
  */
 import type { Hazard, HealthUpdate } from '../broker/health.ts';
+import type { RecordSink } from '../pipeline/sink.ts';
 import type { RpcCall, RpcKind, RpcMessage } from '../records.ts';
 
 export const KINDS: readonly RpcKind[] = ['call', 'cast', 'fanout', 'reply', 'notification', 'other'];
@@ -92,7 +93,9 @@ function percentile(sorted: readonly number[], p: number): number | null {
   return sorted[Math.max(0, i)] ?? null;
 }
 
-export class LiveState {
+export class LiveState implements RecordSink {
+  /** The watch session counts this sink's errors as the dashboard's. */
+  readonly name = 'dashboard';
   private readonly windowS: number;
   private readonly samples: number;
   private readonly recent: number;
