@@ -6,7 +6,7 @@
 import type { CaptureSink, WireMessage } from '../records.ts';
 import { wireFromFirehose } from '../wire/firehose/record.ts';
 import { readJsonLinesCapture } from './lines.ts';
-import type { SourceResult } from './open.ts';
+import type { SourceResult } from './source.ts';
 
 export function wireFromFirehoseJsonl(r: unknown, seq: number): WireMessage | string {
   if (r === null || typeof r !== 'object' || Array.isArray(r)) return 'not a JSON object';

@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { RpcscopeError } from '../errors.ts';
 import type { CaptureSink, DecodeIssue, SkipStats, WireMessage } from '../records.ts';
-import type { SourceResult } from './open.ts';
+import type { SourceResult } from './source.ts';
 
 const MAX_ISSUES = 20;
 

@@ -6,24 +6,10 @@
  */
 import { open } from 'node:fs/promises';
 import { RpcscopeError } from '../errors.ts';
-import type { CaptureSink, SkipStats } from '../records.ts';
+import type { CaptureSink } from '../records.ts';
+import type { CaptureFormat, ReadOptions, SourceResult } from './source.ts';
 
-/** What one input gave: its size, how many packets (pcap) or records (JSON logs), what was skipped. */
-export interface SourceResult {
-  readonly input: string;
-  readonly bytes: number;
-  /** pcap: packets; JSON logs: non-empty lines. */
-  readonly packets: number;
-  /** Distinct AMQP connections seen. */
-  readonly connections: number;
-  readonly skipped: SkipStats;
-}
-
-export type CaptureFormat = 'pcap' | 'pcapng' | 'tracing' | 'firehose-jsonl';
-
-export interface ReadOptions {
-  onProgress?: (done: number, total: number) => void;
-}
+export type { CaptureFormat, ReadOptions, SourceResult } from './source.ts';
 
 const PCAP_MAGICS = new Set([0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1]);
 const PCAPNG_MAGIC = 0x0a0d0d0a;

@@ -10,7 +10,7 @@ import { RpcscopeError } from '../errors.ts';
 import type { CaptureSink, WireMessage } from '../records.ts';
 import { connectionFromName, propertiesFromTable, propertiesToTable } from '../wire/firehose/record.ts';
 import { readJsonLinesCapture } from './lines.ts';
-import type { SourceResult } from './open.ts';
+import type { SourceResult } from './source.ts';
 
 function strOrNone(v: unknown): string | undefined {
   return typeof v === 'string' && v !== 'none' ? v : undefined;

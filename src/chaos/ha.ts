@@ -7,7 +7,7 @@
  */
 import type { AccountedKind } from '../emulate/accounting.ts';
 import { byKind } from './ledger.ts';
-import type { ChaosResult } from './run.ts';
+import type { ChaosResult } from './types.ts';
 
 export interface PublishedFigure {
   readonly lost: number;

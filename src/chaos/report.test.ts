@@ -4,7 +4,7 @@ import { Accounting } from '../emulate/accounting.ts';
 import { renderChaosHtml } from '../render/chaos-html.ts';
 import { haTable } from './ha.ts';
 import { buildLedger } from './ledger.ts';
-import type { ChaosResult } from './run.ts';
+import type { ChaosResult } from './types.ts';
 
 function result(): ChaosResult {
   const a = new Accounting({ keepMessages: true });

@@ -5,7 +5,7 @@
  * string out.
  */
 import type { LedgerRow } from '../chaos/ledger.ts';
-import type { ChaosResult, TimelinePoint } from '../chaos/run.ts';
+import type { ChaosResult, TimelinePoint } from '../chaos/types.ts';
 
 const W = 900;
 const H = 110;

@@ -5,14 +5,9 @@
  */
 import { scanBody } from './body-scan.ts';
 import { type BodyFacts, factsOfMessage, NOT_OSLO } from './facts.ts';
+import type { ParsedBody } from './types.ts';
 
-export type Envelope = '2.0' | '1.0' | 'none';
-
-export interface ParsedBody {
-  readonly envelope: Envelope;
-  /** The inner oslo message (a JSON object), when the body is one. */
-  readonly msg?: Record<string, unknown>;
-}
+export type { Envelope, ParsedBody } from './types.ts';
 
 const utf8 = new TextDecoder('utf-8');
 

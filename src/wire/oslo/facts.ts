@@ -8,9 +8,9 @@
  * reference, and the fallback for whatever the scanner declines).
  */
 import type { RpcMessage } from '../../records.ts';
-import type { Envelope } from './envelope.ts';
 import { novaObjectName } from './nova-object.ts';
 import { contextKey, contextValue } from './redact.ts';
+import type { Envelope } from './types.ts';
 
 /**
  * The record fields that come from the body keep their RpcMessage meaning (records.ts); the
