@@ -31,7 +31,7 @@ export function wireFromFirehoseJsonl(r: unknown, seq: number): WireMessage | st
 export function readFirehoseJsonlFile(
   path: string,
   sink: CaptureSink,
-  opts: { onProgress?: (done: number, total: number) => void } = {},
+  opts: { onProgress?: (done: number, total: number) => void | Promise<void> } = {},
 ): Promise<SourceResult> {
   return readJsonLinesCapture(path, sink, wireFromFirehoseJsonl, opts);
 }

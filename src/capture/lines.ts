@@ -22,7 +22,7 @@ export function addIssue(skipped: SkipStats, issue: DecodeIssue, bytes: number):
 }
 
 export interface LineProgress {
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: (done: number, total: number) => void | Promise<void>;
 }
 
 /** Calls `onLine(text, lineNo)` for every line (1-based), in order. Returns the file size. */
@@ -61,7 +61,7 @@ export async function forEachLine(
     }
     if (start < chunk.length) pending.push(chunk.subarray(start));
     done += chunk.length;
-    opts.onProgress?.(done, total);
+    await opts.onProgress?.(done, total);
   }
   if (pending.length > 0) {
     lineNo++;

@@ -7,7 +7,7 @@ import { type PcapDecodeOptions, type PcapReadResult, PcapStreamDecoder } from '
 export type { PcapReadResult } from '../wire/pcap/decoder.ts';
 
 export interface PcapFileOptions extends PcapDecodeOptions {
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: (done: number, total: number) => void | Promise<void>;
 }
 
 const READ_SIZE = 4 * 1024 * 1024;
@@ -62,7 +62,7 @@ export async function readPcapFile(
       if (n === 0) break;
       dec.push(n === buf.length ? buf : buf.subarray(0, n));
       done += n;
-      opts.onProgress?.(done, total);
+      await opts.onProgress?.(done, total);
     }
     return dec.end();
   } finally {

@@ -18,5 +18,6 @@ export interface SourceResult {
 export type CaptureFormat = 'pcap' | 'pcapng' | 'tracing' | 'firehose-jsonl';
 
 export interface ReadOptions {
-  onProgress?: (done: number, total: number) => void;
+  /** Called after each read; a returned promise is awaited before reading on (a paced replay's backpressure). */
+  onProgress?: (done: number, total: number) => void | Promise<void>;
 }

@@ -99,7 +99,7 @@ export function formatTracingRecord(w: WireMessage): string {
 export function readTracingFile(
   path: string,
   sink: CaptureSink,
-  opts: { onProgress?: (done: number, total: number) => void } = {},
+  opts: { onProgress?: (done: number, total: number) => void | Promise<void> } = {},
 ): Promise<SourceResult> {
   return readJsonLinesCapture(path, sink, wireFromTracingRecord, opts);
 }
