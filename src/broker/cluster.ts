@@ -16,6 +16,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RpcscopeError } from '../errors.ts';
+import { onStopSignal } from '../util/stop.ts';
 import { exec } from './cluster/exec.ts';
 import {
   advancedConfig,
@@ -214,12 +215,11 @@ export class Cluster {
     };
     // written first so that `cluster down` can clean up even an interrupted `up`
     await writeFile(path.join(dir, STATE_FILE), JSON.stringify(partial, null, 2));
-    const onSignal = () => {
+    // first Ctrl-C: remove the partial cluster and exit 130; a second exits at once
+    const stop = onStopSignal(() => {
       say('interrupted: removing the partial cluster');
       void destroy(partial).finally(() => process.exit(130));
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    });
     try {
       say(`network namespaces ${layout.map((n) => n.netns).join(', ')} + ${hubNetns(opts.tag)}`);
       await createNetwork(opts.tag, layout);
@@ -282,8 +282,7 @@ export class Cluster {
       await destroy(partial);
       throw e;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      stop.dispose();
     }
   }
 
@@ -443,7 +442,15 @@ async function startNode(s: ClusterState, n: NodeLayout): Promise<void> {
     );
 }
 
-const forwarderFile = fileURLToPath(new URL('./cluster/forwarder.ts', import.meta.url));
+/**
+ * Node's arguments to run a worker script beside this module: the .ts source through tsx in a
+ * checkout, the compiled .js as it is in the installed package (no TypeScript loader there).
+ */
+function workerArgs(name: 'forwarder' | 'reaper'): string[] {
+  const compiled = import.meta.url.endsWith('.js');
+  const file = fileURLToPath(new URL(`./cluster/${name}.${compiled ? 'js' : 'ts'}`, import.meta.url));
+  return compiled ? [file] : ['--import', import.meta.resolve('tsx'), file];
+}
 
 /** Starts the node's forwarder inside its namespace and hands it the root-namespace listeners. */
 async function startForwarder(
@@ -453,14 +460,10 @@ async function startForwarder(
   const log = openSync(path.join(n.baseDir, 'log', 'forwarder.log'), 'a');
   let child: ChildProcess;
   try {
-    child = spawn(
-      'ip',
-      ['netns', 'exec', n.netns, process.execPath, '--import', import.meta.resolve('tsx'), forwarderFile],
-      {
-        stdio: ['ignore', log, log, 'ipc'],
-        detached: true,
-      },
-    );
+    child = spawn('ip', ['netns', 'exec', n.netns, process.execPath, ...workerArgs('forwarder')], {
+      stdio: ['ignore', log, log, 'ipc'],
+      detached: true,
+    });
   } finally {
     closeSync(log);
   }
@@ -482,17 +485,11 @@ async function startForwarder(
   child.unref();
 }
 
-const reaperFile = fileURLToPath(new URL('./cluster/reaper.ts', import.meta.url));
-
 function startReaper(dir: string, ownerPid: number): number {
-  const child = spawn(
-    process.execPath,
-    ['--import', import.meta.resolve('tsx'), reaperFile, dir, String(ownerPid)],
-    {
-      stdio: 'ignore',
-      detached: true,
-    },
-  );
+  const child = spawn(process.execPath, [...workerArgs('reaper'), dir, String(ownerPid)], {
+    stdio: 'ignore',
+    detached: true,
+  });
   child.unref();
   return child.pid ?? 0;
 }

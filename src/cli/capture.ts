@@ -7,8 +7,9 @@
 import { type Command, Option } from '@commander-js/extra-typings';
 import { FirehoseSource, TracingLogWriter } from '../capture/firehose.ts';
 import { startTcpdump } from '../capture/tcpdump.ts';
-import { RpcscopeError } from '../errors.ts';
+import { exitStatus, RpcscopeError } from '../errors.ts';
 import type { CaptureEvent } from '../records.ts';
+import { onStopSignal, type StopHandle } from '../util/stop.ts';
 import { redactUrl } from '../util/url.ts';
 
 function positiveNumber(name: string) {
@@ -49,22 +50,23 @@ function ticker(render: () => string): { stop(final: string): void } {
   };
 }
 
-/** Resolves on the first of: duration elapsed, SIGINT/SIGTERM, or `until` settling. */
-function waitForStop(durationS: number | undefined, until: Promise<unknown>): Promise<string> {
+/**
+ * Resolves on the first of: duration elapsed, the first Ctrl-C/SIGTERM, or `until` settling. The
+ * stop handle stays installed until the command is done, so a second signal while tracing is
+ * restored and the file flushed exits 130 (src/util/stop.ts).
+ */
+function waitForStop(
+  durationS: number | undefined,
+  until: Promise<unknown>,
+  stop: StopHandle,
+): Promise<string> {
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     const finish = (why: string) => {
       if (timer !== undefined) clearTimeout(timer);
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      // A second Ctrl-C while we restore tracing and flush: stop waiting for that.
-      process.once('SIGINT', () => process.exit(130));
       resolve(why);
     };
-    const onInt = () => finish('SIGINT');
-    const onTerm = () => finish('SIGTERM');
-    process.once('SIGINT', onInt);
-    process.once('SIGTERM', onTerm);
+    void stop.stopped.then(finish);
     if (durationS !== undefined)
       timer = setTimeout(() => finish(`duration ${durationS} s`), durationS * 1000);
     until.then(
@@ -74,14 +76,17 @@ function waitForStop(durationS: number | undefined, until: Promise<unknown>): Pr
   });
 }
 
-async function captureFirehose(o: {
-  amqp: string;
-  vhost: string;
-  out: string;
-  duration?: number;
-  management?: string;
-  maxBacklog?: number;
-}): Promise<void> {
+async function captureFirehose(
+  o: {
+    amqp: string;
+    vhost: string;
+    out: string;
+    duration?: number;
+    management?: string;
+    maxBacklog?: number;
+  },
+  stop: StopHandle,
+): Promise<void> {
   const writer = new TracingLogWriter(o.out);
   const src = await FirehoseSource.open({
     amqpUrl: o.amqp,
@@ -103,7 +108,7 @@ async function captureFirehose(o: {
   });
   let why: string;
   try {
-    why = await waitForStop(o.duration, src.done);
+    why = await waitForStop(o.duration, src.done, stop);
   } finally {
     await src.close();
   }
@@ -120,15 +125,19 @@ async function captureFirehose(o: {
   );
   if (s.lastError !== undefined && why === 'source failed')
     process.stderr.write(`[capture] ${s.lastError}\n`);
-  if (s.dropped > 0 || s.sinkErrors > 0 || s.tracing.restored === 'failed') process.exitCode = 1;
+  if (s.dropped > 0 || s.sinkErrors > 0) process.exitCode = exitStatus('RPCSCOPE_OUTPUT_LOST');
+  else if (s.tracing.restored === 'failed') process.exitCode = exitStatus('RPCSCOPE_MANAGEMENT_API');
 }
 
-async function captureTcpdump(o: {
-  tcpdump: string;
-  out: string;
-  duration?: number;
-  port?: number;
-}): Promise<void> {
+async function captureTcpdump(
+  o: {
+    tcpdump: string;
+    out: string;
+    duration?: number;
+    port?: number;
+  },
+  stop: StopHandle,
+): Promise<void> {
   let published = 0;
   let delivered = 0;
   const counter = {
@@ -153,7 +162,7 @@ async function captureTcpdump(o: {
   const tick = ticker(() => `${published} published, ${delivered} delivered`);
   let why: string;
   try {
-    why = await waitForStop(o.duration, run.done);
+    why = await waitForStop(o.duration, run.done, stop);
   } finally {
     await run.stop().catch(() => undefined);
   }
@@ -168,9 +177,6 @@ async function captureTcpdump(o: {
 export function register(program: Command): void {
   program
     .command('capture')
-    .description(
-      'record live traffic: the RabbitMQ firehose of a vhost as a rabbitmq_tracing JSON log (--amqp), or tcpdump of the AMQP port as pcap (--tcpdump)',
-    )
     .addOption(
       new Option('--amqp <url>', 'AMQP URL of the broker (amqp://user:pass@host:5672)').conflicts('tcpdump'),
     )
@@ -193,27 +199,54 @@ export function register(program: Command): void {
       positiveNumber('--max-backlog'),
     )
     .action(async (o) => {
-      if (o.tcpdump !== undefined) {
-        await captureTcpdump({
-          tcpdump: o.tcpdump,
-          out: o.out,
-          port: o.port,
-          ...(o.duration !== undefined ? { duration: o.duration } : {}),
-        });
-        return;
+      const stop = onStopSignal();
+      try {
+        await capture(o, stop);
+      } finally {
+        stop.dispose();
       }
-      if (o.amqp === undefined || o.vhost === undefined)
-        throw new RpcscopeError(
-          'RPCSCOPE_BAD_ARGUMENT',
-          'give --amqp URL --vhost V (firehose) or --tcpdump IFACE',
-        );
-      await captureFirehose({
-        amqp: o.amqp,
-        vhost: o.vhost,
-        out: o.out,
-        ...(o.duration !== undefined ? { duration: o.duration } : {}),
-        ...(o.management !== undefined ? { management: o.management } : {}),
-        ...(o.maxBacklog !== undefined ? { maxBacklog: o.maxBacklog } : {}),
-      });
     });
+}
+
+async function capture(
+  o: {
+    amqp?: string;
+    vhost?: string;
+    tcpdump?: string;
+    out: string;
+    duration?: number;
+    port: number;
+    management?: string;
+    maxBacklog?: number;
+  },
+  stop: StopHandle,
+): Promise<void> {
+  if (o.tcpdump !== undefined) {
+    await captureTcpdump(
+      {
+        tcpdump: o.tcpdump,
+        out: o.out,
+        port: o.port,
+        ...(o.duration !== undefined ? { duration: o.duration } : {}),
+      },
+      stop,
+    );
+    return;
+  }
+  if (o.amqp === undefined || o.vhost === undefined)
+    throw new RpcscopeError(
+      'RPCSCOPE_BAD_ARGUMENT',
+      'give --amqp URL --vhost V (firehose) or --tcpdump IFACE',
+    );
+  await captureFirehose(
+    {
+      amqp: o.amqp,
+      vhost: o.vhost,
+      out: o.out,
+      ...(o.duration !== undefined ? { duration: o.duration } : {}),
+      ...(o.management !== undefined ? { management: o.management } : {}),
+      ...(o.maxBacklog !== undefined ? { maxBacklog: o.maxBacklog } : {}),
+    },
+    stop,
+  );
 }

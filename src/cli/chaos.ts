@@ -11,16 +11,14 @@ import { haTable } from '../chaos/ha.ts';
 import { parseChaosScenario } from '../chaos/load.ts';
 import { type ChaosResult, runChaos } from '../chaos/run.ts';
 import { describeFault, type Fault, parseDuration, parseFaultFlag } from '../chaos/timeline.ts';
-import { RpcscopeError } from '../errors.ts';
+import { EXIT, exitStatus, RpcscopeError } from '../errors.ts';
+import { onStopSignal } from '../util/stop.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 export function register(program: Command): void {
   program
     .command('chaos')
-    .description(
-      'run a scenario with faults on a timeline on a local RabbitMQ cluster; account for every message',
-    )
     .argument('<scenario>', 'scenario YAML (emulate format, optional chaos: section)')
     .option(
       '--fault <spec>',
@@ -87,12 +85,11 @@ export function register(program: Command): void {
         });
         own = true;
       }
-      const onSignal = () => {
+      // first Ctrl-C: remove the cluster and exit 130; a second one exits at once (src/util/stop.ts)
+      const stop = onStopSignal(() => {
         log('interrupted: removing the cluster');
-        void (own ? cluster.down() : Promise.resolve()).finally(() => process.exit(130));
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+        void (own ? cluster.down() : Promise.resolve()).finally(() => process.exit(EXIT.interrupted));
+      });
       const results: ChaosResult[] = [];
       try {
         for (const q of modes) {
@@ -112,8 +109,7 @@ export function register(program: Command): void {
           if (!o.json) printResult(r, o.out);
         }
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        stop.dispose();
         if (own) {
           log('removing the cluster');
           await cluster.down();
@@ -122,7 +118,7 @@ export function register(program: Command): void {
       }
       if (o.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
       else if (modes.length > 1 || o.ha) process.stdout.write(`\n${haTable(results)}\n`);
-      if (results.some((r) => !r.ledger.closes)) process.exitCode = 1;
+      if (results.some((r) => !r.ledger.closes)) process.exitCode = exitStatus('RPCSCOPE_RUN_INCOMPLETE');
     });
 }
 

@@ -13,11 +13,7 @@ function int(v: string): number {
 }
 
 export function register(program: Command): void {
-  const cluster = program
-    .command('cluster')
-    .description(
-      "start, inspect and remove a local RabbitMQ cluster of rpcscope's own (nodes in network namespaces)",
-    );
+  const cluster = program.command('cluster');
 
   cluster
     .command('up')

@@ -1,28 +1,78 @@
-/** The list of commands; each module adds itself here with one line. */
+/**
+ * The list of commands, in pipeline order (the order `rpcscope --help` lists them in). Each
+ * module is imported only when its command runs, so `rpcscope --version`, `--help` and each
+ * command start without loading the others' dependencies (DuckDB, OpenTelemetry, amqplib…);
+ * the one-line descriptions live here for that reason.
+ */
 import type { Command } from '@commander-js/extra-typings';
-import { register as capture } from './capture.ts';
-import { register as chaos } from './chaos.ts';
-import { register as cluster } from './cluster.ts';
-import { register as demo } from './demo.ts';
-import { register as emulate } from './emulate.ts';
-import { register as exportCmd } from './export.ts';
-import { register as model } from './model.ts';
-import { register as report } from './report.ts';
-import { register as spec } from './spec.ts';
-import { register as watch } from './watch.ts';
 
 export type Register = (program: Command) => void;
 
-/** In pipeline order, which is the order `rpcscope --help` lists them in. */
-export const commands: Register[] = [
-  demo,
-  capture,
-  report,
-  spec,
-  watch,
-  exportCmd,
-  model,
-  emulate,
-  cluster,
-  chaos,
+export interface CommandEntry {
+  readonly name: string;
+  readonly description: string;
+  /** The module that adds the command with its options and action. */
+  readonly load: () => Promise<{ register: Register }>;
+}
+
+export const commands: readonly CommandEntry[] = [
+  {
+    name: 'demo',
+    description:
+      'the main job on bundled real-nova captures: report, spec (HTML diagram) and, when a broker answers, an emulation of the measured model',
+    load: () => import('./demo.ts'),
+  },
+  {
+    name: 'capture',
+    description:
+      'record live traffic: the RabbitMQ firehose of a vhost as a rabbitmq_tracing JSON log (--amqp), or tcpdump of the AMQP port as pcap (--tcpdump)',
+    load: () => import('./capture.ts'),
+  },
+  {
+    name: 'report',
+    description:
+      'what the control plane did: RPC counts by kind and method, call latency, failures, unanswered and slowest calls, services behind connections',
+    load: () => import('./report.ts'),
+  },
+  {
+    name: 'spec',
+    description:
+      'the RPC specification of every operation in the captures: per operation its messages, counts, sizes and a sequence diagram; per service its background traffic',
+    load: () => import('./spec.ts'),
+  },
+  {
+    name: 'watch',
+    description:
+      'live: Prometheus /metrics (oslo.metrics names, client and server side), broker hazards, dashboard, optional DuckDB store and OTLP traces',
+    load: () => import('./watch.ts'),
+  },
+  {
+    name: 'export',
+    description: 'export a `watch --store` DuckDB file as Parquet (messages.parquet, calls.parquet)',
+    load: () => import('./export.ts'),
+  },
+  {
+    name: 'model',
+    description:
+      'write an emulation scenario (YAML) from captures: background periodic RPCs per service, operations as RPC sequences, server answer times and sizes',
+    load: () => import('./model.ts'),
+  },
+  {
+    name: 'emulate',
+    description:
+      'emulate oslo.messaging services (wire-exact) on a real RabbitMQ from a scenario file, and measure',
+    load: () => import('./emulate.ts'),
+  },
+  {
+    name: 'cluster',
+    description:
+      "start, inspect and remove a local RabbitMQ cluster of rpcscope's own (nodes in network namespaces)",
+    load: () => import('./cluster.ts'),
+  },
+  {
+    name: 'chaos',
+    description:
+      'run a scenario with faults on a timeline on a local RabbitMQ cluster; account for every message',
+    load: () => import('./chaos.ts'),
+  },
 ];

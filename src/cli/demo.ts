@@ -145,9 +145,6 @@ async function emulateStep(
 export function register(program: Command): void {
   program
     .command('demo')
-    .description(
-      'the main job on bundled real-nova captures: report, spec (HTML diagram) and, when a broker answers, an emulation of the measured model',
-    )
     .option('--json', 'print only the report of the bundled capture, as one JSON object')
     .option('--out <dir>', 'where to write spec.html, spec.md and emulation.html', 'rpcscope-demo')
     .option('--offline', 'skip the emulation even when a broker answers')

@@ -12,9 +12,10 @@ import { mergeResults } from '../emulate/merge.ts';
 import { parseShard } from '../emulate/plan.ts';
 import { parseScenario } from '../emulate/scenario.ts';
 import type { EmulationOptions, EmulationResult } from '../emulate/types.ts';
-import { RpcscopeError } from '../errors.ts';
+import { exitStatus, RpcscopeError } from '../errors.ts';
 import { renderHtml } from '../render/emulation-html.ts';
 import { renderSummary } from '../render/emulation-text.ts';
+import { onStopSignal } from '../util/stop.ts';
 
 /** "90", "90s", "5m", "1h" → seconds. */
 export function parseDuration(v: string): number {
@@ -44,9 +45,6 @@ async function output(r: EmulationResult, o: { json?: string; html?: string }): 
 export function register(program: Command): void {
   program
     .command('emulate')
-    .description(
-      'emulate oslo.messaging services (wire-exact) on a real RabbitMQ from a scenario file, and measure',
-    )
     .argument('[scenario]', 'scenario YAML (from `rpcscope model` or written by hand)')
     .option('--computes <n>', 'count of the scalable service group (nova-compute)', (v) =>
       Number.parseInt(v, 10),
@@ -98,13 +96,8 @@ export function register(program: Command): void {
           'RPCSCOPE_BAD_ARGUMENT',
           `--shard wants i/N with 1 ≤ i ≤ N, got "${o.shard}"`,
         );
-      const controller = new AbortController();
-      const onSig = () => {
-        process.stderr.write('\n[emulate] stopping (signal); tearing down\n');
-        controller.abort();
-      };
-      process.once('SIGINT', onSig);
-      process.once('SIGTERM', onSig);
+      // first Ctrl-C: stop and tear down; a second one exits 130 (src/util/stop.ts)
+      const stop = onStopSignal(() => process.stderr.write('\n[emulate] stopping (signal); tearing down\n'));
       const run = async (computes: number | undefined): Promise<EmulationResult> => {
         const tty = process.stderr.isTTY === true;
         const bar = tty
@@ -129,7 +122,7 @@ export function register(program: Command): void {
           sampleIntervalS: o.sample,
           seed: o.seed,
           teardown: o.teardown,
-          signal: controller.signal,
+          signal: stop.signal,
           onProgress: (done, total) => {
             if (bar !== undefined) {
               if (!barStarted) {
@@ -194,10 +187,10 @@ export function register(program: Command): void {
         }
         const r = await run(o.computes);
         await output(r, o);
-        if (!r.complete) process.exitCode = 3;
+        if (stop.signal.aborted) process.exitCode = exitStatus('RPCSCOPE_INTERRUPTED');
+        else if (!r.complete) process.exitCode = exitStatus('RPCSCOPE_RUN_INCOMPLETE');
       } finally {
-        process.off('SIGINT', onSig);
-        process.off('SIGTERM', onSig);
+        stop.dispose();
       }
     });
 }

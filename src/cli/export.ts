@@ -6,7 +6,6 @@ import { exportParquet } from '../outputs/store.ts';
 export function register(program: Command): void {
   program
     .command('export')
-    .description('export a `watch --store` DuckDB file as Parquet (messages.parquet, calls.parquet)')
     .requiredOption('--store <path>', 'DuckDB file written by `watch --store`')
     .option('--parquet <dir>', 'output directory for the Parquet files')
     .action(async (o) => {

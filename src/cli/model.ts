@@ -22,9 +22,6 @@ function parseRate(v: string, prev: Record<string, number>): Record<string, numb
 export function register(program: Command): void {
   program
     .command('model')
-    .description(
-      'write an emulation scenario (YAML) from captures: background periodic RPCs per service, operations as RPC sequences, server answer times and sizes',
-    )
     .argument('<files...>', 'captures: pcap/pcapng, rabbitmq_tracing JSON log, firehose JSONL')
     .option('-o, --output <path>', 'scenario file to write (default stdout)')
     .option('--computes <n>', 'number of nova-computes in the scenario', (v) => Number.parseInt(v, 10))

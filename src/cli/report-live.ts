@@ -7,6 +7,7 @@ import { startTcpdump } from '../capture/tcpdump.ts';
 import { type Report, ReportAccumulator } from '../outputs/report.ts';
 import { livePipeline } from '../pipeline/pipeline.ts';
 import { RecordCounter } from '../pipeline/sink.ts';
+import { onStopSignal } from '../util/stop.ts';
 
 export async function reportLive(
   iface: string,
@@ -23,11 +24,11 @@ export async function reportLive(
     sink: pipeline,
     ...(durationS !== undefined ? { durationS } : {}),
   });
-  const onSigint = () => {
+  // first Ctrl-C: stop tcpdump and report; a second one exits 130 (src/util/stop.ts)
+  const stop = onStopSignal(() => {
     process.stderr.write('\nrpcscope: stopping capture…\n');
     run.stop().catch(() => undefined);
-  };
-  process.once('SIGINT', onSigint);
+  });
   let published = 0;
   const progress = setInterval(() => {
     const n = seen.messages;
@@ -55,6 +56,6 @@ export async function reportLive(
   } finally {
     clearInterval(progress);
     clearInterval(ticker);
-    process.removeListener('SIGINT', onSigint);
+    stop.dispose();
   }
 }

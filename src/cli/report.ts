@@ -75,9 +75,6 @@ export function printReport(report: Report, json: boolean): void {
 export function register(program: Command): void {
   program
     .command('report')
-    .description(
-      'what the control plane did: RPC counts by kind and method, call latency, failures, unanswered and slowest calls, services behind connections',
-    )
     .argument('[files...]', 'captures: pcap/pcapng (tcpdump -w), rabbitmq_tracing JSON log, firehose JSONL')
     .option('--json', 'print one JSON object instead of tables')
     .option('--live <iface>', 'decode a live tcpdump on this interface and report at the end (or on Ctrl-C)')

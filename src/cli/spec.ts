@@ -22,9 +22,6 @@ function formatFromPath(p: string | undefined): Format | undefined {
 export function register(program: Command): void {
   program
     .command('spec')
-    .description(
-      'the RPC specification of every operation in the captures: per operation its messages, counts, sizes and a sequence diagram; per service its background traffic',
-    )
     .argument('<files...>', 'captures: pcap/pcapng, rabbitmq_tracing JSON log, firehose JSONL')
     .addOption(
       new Option('-f, --format <format>', 'output format (default: from -o, else md)').choices(FORMATS),

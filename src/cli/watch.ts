@@ -3,7 +3,8 @@
  * replayed capture. Argument parsing and printing only; the work is in src/watch/watch.ts.
  */
 import type { Command } from '@commander-js/extra-typings';
-import { RpcscopeError } from '../errors.ts';
+import { exitStatus, RpcscopeError } from '../errors.ts';
+import { onStopSignal } from '../util/stop.ts';
 import { redactUrl } from '../util/url.ts';
 import { DEFAULT_AMQP_URL, parseDuration, parseSize, type SourceSpec, startWatch } from '../watch/watch.ts';
 import { parseListen } from '../web/server.ts';
@@ -21,9 +22,6 @@ function positive(name: string, v: string | undefined): number | undefined {
 export function register(program: Command): void {
   program
     .command('watch')
-    .description(
-      'live: Prometheus /metrics (oslo.metrics names, client and server side), broker hazards, dashboard, optional DuckDB store and OTLP traces',
-    )
     .option(
       '--amqp <url>',
       'broker AMQP URL for the firehose (or RPCSCOPE_AMQP_URL); credentials are never printed',
@@ -134,10 +132,11 @@ export function register(program: Command): void {
       }, 10_000);
       status.unref();
 
+      // first Ctrl-C: stop and flush the outputs; a second one exits 130 (src/util/stop.ts)
+      const stop = onStopSignal();
       await new Promise<void>((resolve) => {
         const done = () => resolve();
-        process.once('SIGINT', done);
-        process.once('SIGTERM', done);
+        void stop.stopped.then(done);
         if (durationS !== undefined) setTimeout(done, durationS * 1000).unref();
         w.ended.then(done, (e: unknown) => {
           process.stderr.write(`watch: source ended: ${e instanceof Error ? e.message : String(e)}\n`);
@@ -145,7 +144,11 @@ export function register(program: Command): void {
         });
       });
       clearInterval(status);
-      await w.stop();
+      try {
+        await w.stop();
+      } finally {
+        stop.dispose();
+      }
       const s = w.sourceStats();
       const dropped = s.reduce((n, x) => n + x.dropped, 0);
       process.stderr.write(
@@ -153,6 +156,12 @@ export function register(program: Command): void {
           w.store !== undefined ? `, ${w.store.messagesWritten} messages stored` : ''
         }${w.otlp !== undefined ? `, ${w.otlp.stats.exported} spans exported (${w.otlp.stats.failed} failed)` : ''}\n`,
       );
-      if (dropped > 0) process.exitCode = 3;
+      const lostSpans = w.otlp?.stats.failed ?? 0;
+      if (dropped > 0 || lostSpans > 0) {
+        process.stderr.write(
+          `rpcscope: RPCSCOPE_OUTPUT_LOST: ${[dropped > 0 ? `${dropped} records dropped` : '', lostSpans > 0 ? `${lostSpans} spans not exported to ${o.otlp ?? ''}` : ''].filter(Boolean).join(', ')}\n`,
+        );
+        process.exitCode = exitStatus('RPCSCOPE_OUTPUT_LOST');
+      }
     });
 }

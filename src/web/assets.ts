@@ -1,7 +1,8 @@
 /**
  * The dashboard's static assets: the page script bundled with esbuild (uPlot included, no CDN) and
- * its CSS. `npx tsx src/web/build.ts` writes them to src/web/assets/dist/ for a packaged install;
- * without that directory they are bundled in memory on first use (esbuild is a dev dependency).
+ * its CSS. `npm run build` (also run by `npm pack`) writes them beside the compiled module, into
+ * dist/web/assets/, and the installed package serves those files; a checkout has none there and
+ * bundles them in memory on first use (esbuild and uPlot are development dependencies).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,7 +16,8 @@ export interface Assets {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const DIST_DIR = join(here, 'assets', 'dist');
+/** Where the prebuilt assets are: dist/web/assets/ in the package, src/web/assets/ (absent) in a checkout. */
+export const ASSETS_DIR = join(here, 'assets');
 
 function css(): string {
   const require = createRequire(import.meta.url);
@@ -31,7 +33,7 @@ export async function buildAssets(): Promise<Assets> {
   } catch (cause) {
     throw new RpcscopeError(
       'RPCSCOPE_TOOL_MISSING',
-      'the dashboard assets are not built and esbuild is not installed: run `npx tsx src/web/build.ts` in a development checkout',
+      'the dashboard assets are not built and esbuild is not installed: run `npm run build` in a development checkout',
       { cause },
     );
   }
@@ -56,8 +58,8 @@ let cached: Promise<Assets> | undefined;
 /** The prebuilt assets when present, else an in-memory bundle (built once per process). */
 export function loadAssets(): Promise<Assets> {
   if (cached === undefined) {
-    const js = join(DIST_DIR, 'app.js');
-    const cssFile = join(DIST_DIR, 'app.css');
+    const js = join(ASSETS_DIR, 'app.js');
+    const cssFile = join(ASSETS_DIR, 'app.css');
     cached =
       existsSync(js) && existsSync(cssFile)
         ? Promise.resolve({ js: readFileSync(js, 'utf8'), css: readFileSync(cssFile, 'utf8') })

@@ -1,0 +1,19 @@
+/** Analyses over correlated records: the RPC specification of operations, periodic background. */
+export {
+  analyseBackground,
+  type BackgroundOptions,
+  type BackgroundService,
+  type PeriodicRpc,
+} from './periodic.ts';
+export {
+  buildSpec,
+  type CountStat,
+  type Spec,
+  type SpecBackgroundNote,
+  type SpecInput,
+  type SpecOperation,
+  type SpecOptions,
+  type SpecRpc,
+  type SpecScaling,
+} from './spec.ts';
+export { loadSpecInput, type SpecLoaded, type SpecLoadOptions } from './spec-load.ts';
