@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { reconnectDelayMs, withHeartbeat } from './connection.ts';
 import { parseShard, planServices, prng } from './plan.ts';
 import { expectedRates } from './rates.ts';
 import { parseScenario } from './scenario.ts';
-import { reconnectDelayMs, withHeartbeat } from './service.ts';
 
 const s = parseScenario(`version: 1
 speedup: 2
