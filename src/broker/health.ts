@@ -13,6 +13,7 @@
  *
  * `assessHazards` is pure (snapshot + previous state in, hazards out); `HealthPoller` does the I/O.
  */
+import { parseQueueName } from '../wire/naming.ts';
 import type { Connection, ManagementClient, Node, Queue } from './management.ts';
 
 export type HazardKind =
@@ -110,14 +111,15 @@ export function assessHazards(
     if (prev !== undefined && messages > prev) state.queueGrewAt.set(key, now);
     // A queue whose stats were not emitted yet has no `consumers`: not judged until it has.
     if (q.consumers !== 0) continue;
-    if (/_fanout_/.test(q.name)) {
+    const kind = parseQueueName(q.name).kind;
+    if (kind === 'fanout') {
       out.push({
         kind: 'fanout-queue-no-consumer',
         object: key,
         detail: `fanout queue ${q.name} has no consumer and holds ${messages} messages; every fanout to its topic still lands here until x-expires (${String(q.arguments['x-expires'] ?? 'none')} ms)`,
         value: messages,
       });
-    } else if (q.name.startsWith('reply_')) {
+    } else if (kind === 'reply') {
       out.push({
         kind: 'reply-queue-no-consumer',
         object: key,

@@ -12,7 +12,7 @@
  */
 
 import type { RpcCall, RpcMessage, TopologyEvent } from '../records.ts';
-import { TRACE_EXCHANGE } from '../wire/oslo/classify.ts';
+import { fanoutQueueName, parseQueueName, TRACE_EXCHANGE } from '../wire/naming.ts';
 
 export interface ConnectionService {
   readonly connection: string;
@@ -54,15 +54,17 @@ export function parseConnectionName(name: string): { service: string; pid?: numb
 
 /** A queue an RPC server consumes → topic and host (reply and anonymous queues → undefined). */
 export function topicOfQueue(queue: string): { topic: string; host?: string } | undefined {
-  if (queue.startsWith('reply_') || queue.startsWith('amq.')) return undefined;
-  const f = /^(.+)_fanout_.+$/.exec(queue);
-  if (f !== null) return { topic: f[1] as string };
-  const i = queue.indexOf('.');
-  if (i < 0) return { topic: queue };
-  const topic = queue.slice(0, i);
-  // notifications.info etc. are notification queues, not RPC servers
-  if (/^(debug|info|warn|warning|error|critical|sample|audit)$/.test(queue.slice(i + 1))) return undefined;
-  return { topic, host: queue.slice(i + 1) };
+  const q = parseQueueName(queue);
+  switch (q.kind) {
+    case 'fanout':
+    case 'topic':
+      return { topic: q.topic };
+    case 'server':
+      return { topic: q.topic, host: q.server };
+    default:
+      // reply and anonymous queues; notifications.info etc. are notification queues, not RPC servers
+      return undefined;
+  }
 }
 
 interface Acc {
@@ -138,7 +140,7 @@ export class ServiceEvidence {
         // A pcap that starts mid-connection has no Basic.Consume naming the queue; oslo binds
         // `<topic>` and `<topic>.<server>` queues with those routing keys, so the key names it.
         this.#consume(c.id, m.wire.routingKey);
-      } else if (m.kind === 'fanout') this.#consume(c.id, `${m.topic}_fanout_…`);
+      } else if (m.kind === 'fanout') this.#consume(c.id, fanoutQueueName(m.topic, '…'));
       if (m.kind === 'reply' && m.replyQ !== undefined) this.#link(m.replyQ, c.id);
     }
     if (m.wire.event === 'publish' && m.kind === 'call' && m.replyQ !== undefined) this.#link(m.replyQ, c.id);

@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { serverKey, topicOfFanoutExchange } from '../wire/naming.ts';
 import {
   encodeCall,
   encodeCast,
@@ -32,40 +33,11 @@ import {
   topicQueue,
   uuidHex,
 } from '../wire/oslo/encode.ts';
-import type { Accounting } from './accounting.ts';
+import { queueOptions, reconnectDelayMs, withHeartbeat } from './connection.ts';
 import { padArgs, sized } from './payload.ts';
 import type { ServicePlan } from './plan.ts';
-import { type RpcSpec, type Scenario, type Serve, sample } from './scenario.ts';
-
-/** What every service shares: scenario, clocks, PRNG, accounting and the stats sink. */
-export interface ServiceContext {
-  readonly scenario: Scenario;
-  readonly rand: () => number;
-  readonly accounting: Accounting;
-  /** A call finished (ok / remote-error / timeout) with its latency. */
-  onCall(service: ServicePlan, key: string, outcome: 'ok' | 'remote-error' | 'timeout', ms: number): void;
-  onSent(): void;
-  /** A request (call, cast, fanout) reached this service, emulated or not (interop, chaos). */
-  onReceived(
-    s: ServicePlan,
-    queue: string,
-    method: string,
-    uniqueId: string | undefined,
-    duplicate: boolean,
-  ): void;
-  onConfirm(ok: boolean): void;
-  onConnected(s: ServicePlan): void;
-  onDisconnected(s: ServicePlan, reason: string): void;
-  onReconnect(s: ServicePlan, attempt: number, delayMs: number): void;
-  /** Host of a random emulated instance of the group listening on `topic` (for server: any). */
-  anyHost(topic: string): string | undefined;
-  /** Queues whose deletion the emulator owns at teardown (shared topic queues, notification queues). */
-  sharedQueue(url: string, name: string): void;
-  /** Exchanges declared by emulated services, deleted at teardown when unused. */
-  sharedExchange(url: string, name: string): void;
-}
-
-export type CallOutcome = { outcome: 'ok' | 'remote-error' | 'timeout'; ms: number };
+import { type RpcSpec, type Serve, sample } from './scenario.ts';
+import { type CallOutcome, methodKey, objectOf, type ServiceContext } from './service-context.ts';
 
 interface PendingCall {
   readonly uniqueId: string;
@@ -94,47 +66,6 @@ interface PendingConfirmReply {
   readonly msg: OsloPublish;
   readonly deadline: number;
   returned: boolean;
-}
-
-/** "Instance.save" of a nova object RPC (object_action: objinst + objmethod; class actions: objname + objmethod). */
-export function objectOf(inner: Record<string, unknown>): string | undefined {
-  const args = inner.args as Record<string, unknown> | undefined;
-  if (args === undefined || args === null || typeof args !== 'object') return undefined;
-  const m = args.objmethod;
-  if (typeof m !== 'string') return undefined;
-  const inst = args.objinst as Record<string, unknown> | undefined;
-  const name = typeof args.objname === 'string' ? args.objname : inst?.['nova_object.name'];
-  return typeof name === 'string' ? `${name}.${m}` : undefined;
-}
-
-/** Key of per-method stats: "topic.method" or "topic.Object.method". */
-export function methodKey(spec: Pick<RpcSpec, 'topic' | 'method' | 'object'>): string {
-  return spec.object === undefined ? `${spec.topic}.${spec.method}` : `${spec.topic}.${spec.object}`;
-}
-
-function queueOptions(s: Scenario, p: ServicePlan): OsloQueueOptions {
-  const q = p.spec.queues ?? s.oslo.queues;
-  return {
-    durableQueues: q.durable,
-    autoDelete: q.autoDelete,
-    haQueues: q.type === 'mirrored',
-    quorumQueues: q.type === 'quorum',
-    transientQueuesTtlS: q.transientTtlS,
-    transientQuorumQueues: q.transientQuorum,
-    streamFanout: q.streamFanout,
-  };
-}
-
-/** amqplib reads the heartbeat from the URL query; oslo's heartbeat_timeout_threshold is the value kombu asks for. */
-export function withHeartbeat(url: string, s: number): string {
-  if (/[?&]heartbeat=/.test(url)) return url;
-  return `${url}${url.includes('?') ? '&' : '?'}heartbeat=${s}`;
-}
-
-/** kombu's linear backoff: 1, 3, 5 ... capped at 30 s with oslo's defaults. */
-export function reconnectDelayMs(s: Scenario, attempt: number): number {
-  const o = s.oslo;
-  return Math.min(o.retryIntervalS + o.retryBackoffS * (attempt - 1), o.intervalMaxS) * 1000;
 }
 
 export class EmulatedService {
@@ -173,7 +104,7 @@ export class EmulatedService {
     const queues: QueueDecl[] = [];
     for (const topic of plan.spec.topics) {
       queues.push(topicQueue(ex, topic, this.#qopts));
-      queues.push(topicQueue(ex, `${topic}.${plan.host}`, this.#qopts));
+      queues.push(topicQueue(ex, serverKey(topic, plan.host), this.#qopts));
       if (plan.spec.fanout) queues.push(fanoutQueue(topic, this.#qopts));
     }
     queues.push(replyQueue(this.#replyQ, this.#qopts));
@@ -701,7 +632,8 @@ export class EmulatedService {
       for (const q of this.#queues) {
         const shared =
           q.bind !== undefined && q.name === q.bind.routingKey && !q.name.includes(`.${this.plan.host}`);
-        if (shared || q.name.endsWith('_fanout')) continue;
+        // a stream fanout queue is named like its exchange and shared by every server of the topic
+        if (shared || topicOfFanoutExchange(q.name) !== undefined) continue;
         await ch.deleteQueue(q.name).catch(() => {});
       }
     }

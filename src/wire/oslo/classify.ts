@@ -12,9 +12,10 @@
  *   payload, timestamp}.
  */
 import type { RpcKind } from '../../records.ts';
+import { splitNotificationKey, splitTopic, TRACE_EXCHANGE, topicOfFanoutExchange } from '../naming.ts';
 import type { BodyFacts } from './facts.ts';
 
-export const TRACE_EXCHANGE = 'amq.rabbitmq.trace';
+export { splitTopic, TRACE_EXCHANGE };
 
 export interface Classified {
   readonly kind: RpcKind;
@@ -23,27 +24,21 @@ export interface Classified {
   readonly priority?: string;
 }
 
-/** Topic and server: the server is everything after the FIRST '.' (host names contain dots). */
-export function splitTopic(routingKey: string): { topic: string; server?: string } {
-  const i = routingKey.indexOf('.');
-  return i < 0 ? { topic: routingKey } : { topic: routingKey.slice(0, i), server: routingKey.slice(i + 1) };
-}
-
 export function classify(exchange: string, routingKey: string, msg: BodyFacts | undefined): Classified {
   if (msg === undefined) return { kind: 'other', topic: routingKey };
   // Firehose copies (rabbit_trace.erl) delivered to a trace consumer carry the original body:
   // they are the capture's own traffic, not RPC, and must not be joined or counted as such.
   if (exchange === TRACE_EXCHANGE) return { kind: 'other', topic: routingKey };
   if (msg.eventType !== undefined && msg.method === undefined) {
-    // `<topic>.<priority>`: the priority is the last part; topics themselves rarely hold dots.
-    const i = routingKey.lastIndexOf('.');
-    const pr =
-      msg.priority !== undefined ? msg.priority.toLowerCase() : i >= 0 ? routingKey.slice(i + 1) : undefined;
-    const topic = i >= 0 ? routingKey.slice(0, i) : routingKey;
+    // `<topic>.<priority>`: the body's own priority wins over the key's.
+    const key = splitNotificationKey(routingKey);
+    const pr = msg.priority !== undefined ? msg.priority.toLowerCase() : key.priority;
+    const topic = key.topic;
     return pr !== undefined ? { kind: 'notification', topic, priority: pr } : { kind: 'notification', topic };
   }
   if (msg.method !== undefined) {
-    if (exchange.endsWith('_fanout')) return { kind: 'fanout', topic: exchange.slice(0, -'_fanout'.length) };
+    const fanoutTopic = topicOfFanoutExchange(exchange);
+    if (fanoutTopic !== undefined) return { kind: 'fanout', topic: fanoutTopic };
     const kind: RpcKind = msg.msgId !== undefined && msg.msgId !== '' ? 'call' : 'cast';
     const t = splitTopic(routingKey);
     return t.server !== undefined ? { kind, topic: t.topic, server: t.server } : { kind, topic: t.topic };

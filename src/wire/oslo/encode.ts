@@ -17,6 +17,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AmqpProperties } from '../../records.ts';
+import {
+  fanoutExchangeName,
+  fanoutQueueName,
+  notificationKey,
+  replyQueueName as replyQueueNamed,
+  serverKey,
+} from '../naming.ts';
 
 /** A JSON value as Python's json module would write it. */
 export type PyJson = null | boolean | number | string | readonly PyJson[] | { readonly [k: string]: PyJson };
@@ -56,7 +63,7 @@ export function uuidHex(): string {
 
 /** A reply queue name as oslo's AMQPDriverBase._get_reply_q makes it. */
 export function replyQueueName(): string {
-  return `reply_${uuidHex()}`;
+  return replyQueueNamed(uuidHex());
 }
 
 /** The oslo 2.0 envelope around an inner message. */
@@ -121,7 +128,7 @@ function packContext(m: Record<string, PyJson>, context: Record<string, PyJson>)
 }
 
 function routingKey(r: RpcRequest): string {
-  return r.server === undefined ? r.topic : `${r.topic}.${r.server}`;
+  return serverKey(r.topic, r.server);
 }
 
 export interface CallOptions {
@@ -175,7 +182,7 @@ export function encodeCast(r: RpcRequest): OsloPublish {
 /** A fanout cast: exchange `<topic>_fanout`, routing key "" (kombu passes None). */
 export function encodeFanout(r: Omit<RpcRequest, 'server' | 'exchange'>): OsloPublish {
   const c = encodeCast({ ...r, exchange: '' });
-  return { ...c, kind: 'fanout', exchange: `${r.topic}_fanout`, routingKey: '' };
+  return { ...c, kind: 'fanout', exchange: fanoutExchangeName(r.topic), routingKey: '' };
 }
 
 export interface ReplyOptions {
@@ -252,7 +259,7 @@ export function encodeNotification(n: NotificationRequest): OsloPublish {
   return {
     kind: 'notification',
     exchange: n.exchange,
-    routingKey: `${n.topic}.${n.priority.toLowerCase()}`,
+    routingKey: notificationKey(n.topic, n.priority),
     mandatory: false,
     properties: osloProperties(),
     body: envelope(m),
@@ -332,24 +339,25 @@ export function topicQueue(exchange: string, key: string, o: OsloQueueOptions): 
 /** declare_fanout_consumer: `<topic>_fanout_<uuid hex>` on fanout exchange `<topic>_fanout` (auto-delete). */
 export function fanoutQueue(topic: string, o: OsloQueueOptions, unique: string = uuidHex()): QueueDecl {
   const args = queueArguments(o, o.transientQueuesTtlS, o.transientQuorumQueues === true);
+  const exchange = fanoutExchangeName(topic);
   if (o.streamFanout === true) {
     // rabbit_stream_fanout (oslo 2024.1+): one durable stream per topic, no x-expires.
     return {
-      name: `${topic}_fanout`,
+      name: exchange,
       durable: true,
       autoDelete: false,
       arguments: { 'x-queue-type': 'stream' },
-      bind: { exchange: `${topic}_fanout`, routingKey: topic },
-      exchange: { name: `${topic}_fanout`, type: 'fanout', durable: true, autoDelete: false },
+      bind: { exchange, routingKey: topic },
+      exchange: { name: exchange, type: 'fanout', durable: true, autoDelete: false },
     };
   }
   return {
-    name: `${topic}_fanout_${unique}`,
+    name: fanoutQueueName(topic, unique),
     durable: false,
     autoDelete: false,
     arguments: args,
-    bind: { exchange: `${topic}_fanout`, routingKey: topic },
-    exchange: { name: `${topic}_fanout`, type: 'fanout', durable: false, autoDelete: true },
+    bind: { exchange, routingKey: topic },
+    exchange: { name: exchange, type: 'fanout', durable: false, autoDelete: true },
   };
 }
 
