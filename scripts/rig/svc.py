@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Runs one rig service in the foreground: svc.py NAME [ARGS...].
 
-The Debian service packages (nova-api, nova-compute, ...) would pull in debconf, dbconfig and init
-scripts; the library packages (python3-nova, python3-placement) are enough, with these entry
-points. Always run with Debian's /usr/bin/python3.
+The Debian service packages (nova-api, nova-compute, neutron-server, ...) would pull in debconf,
+dbconfig and init scripts; the library packages (python3-nova, python3-placement, python3-neutron)
+are enough, with these entry points. NAME becomes argv[0], so oslo.messaging names each AMQP
+connection `NAME:<pid>:<uuid>` as the packaged services do. Always run with Debian's
+/usr/bin/python3.
 """
 import os
 import sys
@@ -16,6 +18,14 @@ NOVA = {
     'nova-scheduler': 'nova.cmd.scheduler',
     'nova-compute': 'nova.cmd.compute',
     'nova-manage': 'nova.cmd.manage',
+}
+NEUTRON = {
+    'neutron-server': 'neutron.cmd.eventlet.server',
+    'neutron-openvswitch-agent': 'neutron.cmd.eventlet.plugins.ovs_neutron_agent',
+    'neutron-dhcp-agent': 'neutron.cmd.eventlet.agents.dhcp',
+    'neutron-l3-agent': 'neutron.cmd.eventlet.agents.l3',
+    'neutron-metadata-agent': 'neutron.cmd.eventlet.agents.metadata',
+    'neutron-db-manage': 'neutron.db.migration.cli',
 }
 
 
@@ -44,7 +54,12 @@ def main():
         placement(int(sys.argv[2]))
         return
     import importlib
-    mod = importlib.import_module(NOVA[name])
+    mod = importlib.import_module(NOVA.get(name) or NEUTRON[name])
+    if name == 'nova-compute':
+        # nova loads compute_driver as nova.virt.<name>: make the rig's VIF-plugging fake driver
+        # (lib/rigplug.py, used with neutron) one, after nova.cmd's eventlet monkey patching
+        import rigplug
+        sys.modules['nova.virt.rigplug'] = rigplug
     sys.argv = [name] + sys.argv[2:]
     sys.exit(mod.main())
 

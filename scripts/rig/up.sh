@@ -44,6 +44,20 @@ SUBST="s#@STATE@#$STATE#g; s#@CONF@#$CONF#g; s#@DB@#$DB#g; s#@P@#$RIG_DB_PREFIX#
  grep -v '^connection = ' "$CONF/nova.conf" > "$CONF/nova-cpu.conf"
  sed "$SUBST" "$RIG/etc/placement.conf" > "$CONF/placement/placement.conf")
 cp "$RIG/etc/api-paste.ini" "$CONF/api-paste.ini"
+if [ "$RIG_NEUTRON" = 1 ]; then
+  # a real neutron (scripts/rig-neutron/up.sh started it): its API, and VIFs plugged into br-int
+  cat > "$CONF/nova-neutron.conf" <<EOC
+# nova with the rig's real neutron (written by scripts/rig/up.sh, RIG_NEUTRON=1)
+[DEFAULT]
+compute_driver = rigplug.PlugFakeDriver
+vif_plugging_is_fatal = False
+vif_plugging_timeout = 60
+[neutron]
+auth_type = none
+endpoint_override = http://127.0.0.1:$RIG_NEUTRON_PORT
+service_metadata_proxy = false
+EOC
+fi
 
 svc_start stubs
 wait_http "http://127.0.0.1:$RIG_GLANCE_PORT/" 20
