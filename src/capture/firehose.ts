@@ -15,22 +15,22 @@
  * messages no longer carry the trace exchange's name, which is what rabbit_trace skips).
  */
 
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { hostname } from 'node:os';
-import { promisify } from 'node:util';
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
-import { isNotFound, ManagementClient } from '../broker/management.ts';
+import { isNotFound, type ManagementClient } from '../broker/management.ts';
 import { RpcscopeError } from '../errors.ts';
-import type { CaptureEvent, CaptureSink } from '../records.ts';
+import type { CaptureSink } from '../records.ts';
 import { redactUrl } from '../util/url.ts';
 import { wireFromFirehose } from '../wire/firehose/record.ts';
-import { formatTracingRecord } from './tracing.ts';
+import { deliverKey, traceKind } from '../wire/firehose/trace-key.ts';
+import { TRACE_EXCHANGE } from '../wire/naming.ts';
+import { amqpUrlForVhost, managementFor, withTimeout } from './broker-endpoints.ts';
+import { isLocalHost, TracingSwitch, turnedOnHere } from './tracing-switch.ts';
 
-const execFileP = promisify(execFile);
-
-export const TRACE_EXCHANGE = 'amq.rabbitmq.trace';
+export { amqpUrlForVhost } from './broker-endpoints.ts';
+export { TracingLogWriter } from './tracing-log-writer.ts';
+export { TRACE_EXCHANGE };
 
 export interface FirehoseOptions {
   /** AMQP URL of the broker, e.g. "amqp://guest:guest@127.0.0.1:5672"; its vhost is replaced by `vhost`. */
@@ -89,99 +89,6 @@ export interface FirehoseStats {
   lastError?: string;
 }
 
-/**
- * Tracing this process turned on, per broker and vhost, with how many open sources share it:
- * `watch` may open several sources on one vhost; the last one to close restores it.
- */
-const turnedOnHere = new Map<string, number>();
-
-function isLocalHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === '127.0.0.1' || h === 'localhost' || h === '::1' || h === hostname().toLowerCase();
-}
-
-/** Reads / switches the vhost's tracing flag, through the management API or rabbitmqctl. */
-class TracingSwitch {
-  constructor(
-    private readonly mgmt: ManagementClient,
-    private readonly vhost: string,
-    private readonly localBroker: boolean,
-  ) {}
-
-  via: 'management' | 'rabbitmqctl' = 'management';
-
-  get baseUrl(): string {
-    return this.mgmt.baseUrl;
-  }
-
-  async isOn(): Promise<boolean> {
-    try {
-      const v = await this.mgmt.vhost(this.vhost);
-      this.via = 'management';
-      return v.tracing === true;
-    } catch (e) {
-      if (isNotFound(e)) {
-        throw new RpcscopeError(
-          'RPCSCOPE_BAD_ARGUMENT',
-          `vhost "${this.vhost}" does not exist on the broker`,
-          {
-            cause: e,
-            context: { input: this.vhost },
-          },
-        );
-      }
-      if (!(e instanceof RpcscopeError && e.code === 'RPCSCOPE_BROKER_UNREACHABLE') || !this.localBroker)
-        throw e;
-      this.via = 'rabbitmqctl';
-      // `rabbitmqctl list_vhosts name tracing` prints "name\ttrue|false" per vhost.
-      const out = await this.#ctl(['-q', 'list_vhosts', 'name', 'tracing']);
-      for (const line of out.split('\n')) {
-        const [name, tracing] = line.split('\t');
-        if (name === this.vhost) return tracing?.trim() === 'true';
-      }
-      throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `vhost "${this.vhost}" does not exist on the broker`, {
-        context: { input: this.vhost },
-      });
-    }
-  }
-
-  async set(on: boolean): Promise<void> {
-    if (this.via === 'management') {
-      // PUT replaces the vhost's settings: carry over what is there besides the flag.
-      const v = await this.mgmt.vhost(this.vhost);
-      const tags = Array.isArray(v.tags) ? v.tags.join(',') : typeof v.tags === 'string' ? v.tags : undefined;
-      await this.mgmt.putVhost(this.vhost, {
-        tracing: on,
-        ...(typeof v.description === 'string' ? { description: v.description } : {}),
-        ...(tags !== undefined ? { tags } : {}),
-      });
-      return;
-    }
-    await this.#ctl([on ? 'trace_on' : 'trace_off', '-p', this.vhost]);
-  }
-
-  /** Queues other than ours bound to amq.rabbitmq.trace (the tracing plugin, another rpcscope). */
-  async otherTraceConsumers(ours: readonly string[]): Promise<number | undefined> {
-    if (this.via !== 'management') return undefined;
-    const path = `/api/exchanges/${encodeURIComponent(this.vhost)}/${encodeURIComponent(TRACE_EXCHANGE)}/bindings/source`;
-    const bindings = await this.mgmt.get<{ destination: string }[]>(path);
-    return new Set(bindings.map((b) => b.destination).filter((d) => !ours.includes(d))).size;
-  }
-
-  async #ctl(args: string[]): Promise<string> {
-    try {
-      const { stdout } = await execFileP('rabbitmqctl', args, { timeout: 30_000 });
-      return stdout;
-    } catch (cause) {
-      throw new RpcscopeError(
-        'RPCSCOPE_BROKER_UNREACHABLE',
-        `rabbitmqctl ${args.join(' ')} failed; the management API was unreachable too`,
-        { cause, context: { input: this.vhost } },
-      );
-    }
-  }
-}
-
 export class FirehoseSource {
   readonly #opts: FirehoseOptions;
   readonly #conn: ChannelModel;
@@ -189,6 +96,8 @@ export class FirehoseSource {
   readonly #switch: TracingSwitch | undefined;
   readonly #stats: FirehoseStats;
   readonly #dropQueue: string;
+  /** Trace keys of deliveries from our own queues: our own traffic, not captured. */
+  readonly #ownKeys: ReadonlySet<string>;
   readonly #now: () => number;
   #seq = 0;
   #connClosed = false;
@@ -221,6 +130,7 @@ export class FirehoseSource {
     this.#switch = sw;
     this.#ownKey = `${sw?.baseUrl ?? ''}|${opts.vhost}`;
     this.#dropQueue = dropQueue;
+    this.#ownKeys = new Set([deliverKey(queue), deliverKey(dropQueue)]);
     this.#now = opts.now ?? Date.now;
     this.#stats = {
       received: 0,
@@ -469,11 +379,11 @@ export class FirehoseSource {
     const s = this.#stats;
     s.received++;
     const key = m.fields.routingKey;
-    if (key === `deliver.${s.queue}` || key === `deliver.${this.#dropQueue}`) {
+    const kind = traceKind(key, this.#ownKeys);
+    if (kind === 'own') {
       s.own++;
     } else {
-      const isDeliver = key.startsWith('deliver.');
-      if (isDeliver) s.delivered++;
+      if (kind === 'deliver') s.delivered++;
       else s.published++;
       s.bytes += m.content.length;
       try {
@@ -501,100 +411,5 @@ export class FirehoseSource {
     const err = e instanceof Error ? e : new Error(String(e));
     this.#stats.lastError = redactUrl(err.message);
     this.#opts.onError?.(err);
-  }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-/** Replaces the URL's vhost path (amqplib reads the vhost from the path, URL-encoded). */
-export function amqpUrlForVhost(amqpUrl: string, vhost: string): string {
-  let u: URL;
-  try {
-    u = new URL(amqpUrl);
-  } catch (cause) {
-    throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', 'not a valid AMQP URL (amqp://user:pass@host:5672)', {
-      cause,
-      context: { input: redactUrl(amqpUrl) },
-    });
-  }
-  if (u.protocol !== 'amqp:' && u.protocol !== 'amqps:') {
-    throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `AMQP URL must start with amqp:// or amqps://`, {
-      context: { input: redactUrl(amqpUrl) },
-    });
-  }
-  u.pathname = `/${encodeURIComponent(vhost)}`;
-  return u.toString();
-}
-
-function managementFor(opts: FirehoseOptions, amqpUrl: URL): ManagementClient {
-  if (opts.managementUrl !== undefined) return new ManagementClient({ url: opts.managementUrl });
-  const env = process.env;
-  const host =
-    amqpUrl.hostname.includes(':') && !amqpUrl.hostname.startsWith('[')
-      ? `[${amqpUrl.hostname}]`
-      : amqpUrl.hostname;
-  const user = env.RPCSCOPE_MGMT_USER ?? (decodeURIComponent(amqpUrl.username) || 'guest');
-  const password = env.RPCSCOPE_MGMT_PASS ?? (decodeURIComponent(amqpUrl.password) || 'guest');
-  return new ManagementClient({ url: `http://${host}:15672`, user, password });
-}
-
-/**
- * A CaptureSink that writes the rabbitmq_tracing plugin's JSON log format (one record per line,
- * `formatTracingRecord`), so a `capture --amqp` recording and a plugin log are interchangeable.
- * Note: like the plugin's log or a pcap, the file holds message bodies as sent, secrets included.
- */
-export class TracingLogWriter implements CaptureSink {
-  readonly #out: WriteStream;
-  readonly #path: string;
-  #records = 0;
-  #bytes = 0;
-  #error: Error | undefined;
-  #closed: Promise<{ records: number; bytes: number }> | undefined;
-
-  constructor(path: string) {
-    this.#path = path;
-    this.#out = createWriteStream(path, { flags: 'w' });
-    this.#out.on('error', (e) => {
-      this.#error ??= e;
-    });
-  }
-
-  event(e: CaptureEvent): void {
-    if (e.type !== 'message' || e.message.event === 'return') return;
-    const line = `${formatTracingRecord(e.message)}\n`;
-    this.#records++;
-    this.#bytes += Buffer.byteLength(line);
-    this.#out.write(line);
-  }
-
-  get records(): number {
-    return this.#records;
-  }
-
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  /** Flushes and closes the file; rejects naming the file if writing failed. */
-  close(): Promise<{ records: number; bytes: number }> {
-    this.#closed ??= new Promise((resolve, reject) => {
-      this.#out.end(() => {
-        if (this.#error !== undefined) {
-          reject(
-            new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `cannot write ${this.#path}: ${this.#error.message}`, {
-              cause: this.#error,
-              context: { input: this.#path },
-            }),
-          );
-        } else resolve({ records: this.#records, bytes: this.#bytes });
-      });
-    });
-    return this.#closed;
   }
 }
