@@ -166,6 +166,23 @@ export class WatchSession implements CaptureSink {
     }
   }
 
+  /**
+   * A finite source (replay, tcpdump) ended: pending calls get their outcome as of `endMs` (the
+   * capture's end, as `rpcscope report` decides them), the operations still open are shown, and
+   * every output is flushed, so /metrics and the dashboard show the final state while watch keeps
+   * serving. Later events (another source) still flow; calls pending then are decided later.
+   */
+  async endOfInput(endMs: number): Promise<void> {
+    if (this.closed) return;
+    this.out('pipeline', () => this.pipeline.finish(endMs));
+    this.tick();
+    if (this.opts.operations !== false) {
+      const quiet = this.opts.operationQuietMs ?? 3000;
+      this.out('operations', () => this.refreshOperations(endMs + quiet + 1));
+    }
+    await this.outputs.flush();
+  }
+
   private refreshOperations(now: number): void {
     const cut = now - RECENT_MS;
     const trim = <T>(a: T[], ts: (x: T) => number) => {

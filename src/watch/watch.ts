@@ -6,7 +6,6 @@
 import { HealthPoller } from '../broker/health.ts';
 import { ManagementClient } from '../broker/management.ts';
 import { amqpUrlForVhost, FirehoseSource } from '../capture/firehose.ts';
-import { ReplaySource } from '../capture/replay.ts';
 import { startTcpdump, type TcpdumpRun } from '../capture/tcpdump.ts';
 import { RpcscopeError } from '../errors.ts';
 import { OtlpTraces } from '../outputs/otlp.ts';
@@ -16,6 +15,7 @@ import type { SkipStats } from '../records.ts';
 import { redactUrl } from '../util/url.ts';
 import { LiveState } from '../web/live.ts';
 import { type RunningDashboard, startDashboard } from '../web/server.ts';
+import { checkReplayInput, StreamedReplay } from './replay.ts';
 import { WatchSession, type WatchSource } from './session.ts';
 
 export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
@@ -58,7 +58,11 @@ export interface RunningWatch {
   readonly otlp?: OtlpTraces;
   /** Human description of each source, credentials removed. */
   readonly describe: readonly string[];
-  /** Resolves when a finite source (replay, tcpdump with a duration) has ended. */
+  /**
+   * Resolves when a finite source (replay, tcpdump) has ended and everything it gave is visible:
+   * pending calls decided as of its last event, every output flushed. Watch keeps serving
+   * /metrics and the dashboard until `stop()`. Rejects when the source failed (the file broke).
+   */
   readonly ended: Promise<void>;
   /** Counts of every source (for the final summary). */
   sourceStats(): { name: string; received: number; dropped: number }[];
@@ -170,7 +174,8 @@ export async function startWatch(opts: WatchOptions): Promise<RunningWatch> {
       session.addSource(s);
       describe.push(`tcpdump on ${src.iface} port ${src.port ?? 5672} (no broker cost)`);
     } else {
-      const rp = new ReplaySource({ path: src.path, sink: session, speed: src.speed });
+      await checkReplayInput(src.path);
+      const rp = new StreamedReplay({ path: src.path, sink: session, speed: src.speed });
       const s: WatchSource = {
         name: `replay:${src.path}`,
         stats: () => rp.stats(),
@@ -189,6 +194,12 @@ export async function startWatch(opts: WatchOptions): Promise<RunningWatch> {
     await session.close().catch(() => {});
     throw e;
   }
+
+  // End of a finite source: decide what is pending as of its last event and flush, then serve on.
+  ended = ended.then(() =>
+    session.endOfInput(Number.isNaN(session.pipeline.endMs) ? session.now() : session.pipeline.endMs),
+  );
+  ended.catch(() => {}); // the CLI reports a failed source; unobserved here it must not crash
 
   let poller: HealthPoller | undefined;
   if (mgmt !== undefined) {

@@ -42,6 +42,7 @@ test('watch --replay --store --otlp, then export --parquet', async (t) => {
     FIXTURE,
     '--speed',
     'max',
+    '--exit-at-end',
     '--no-http',
     '--store',
     store,

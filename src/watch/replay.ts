@@ -1,0 +1,162 @@
+/**
+ * `watch --replay FILE`, streamed: the capture is read chunk by chunk and fed to the live session
+ * at its recorded pace (or N× faster, or as fast as possible), so memory stays bounded whatever the
+ * file's size (src/capture/replay.ts, the library's replay, sorts the whole file first).
+ *
+ * Readers emit in capture order per connection; events are interleaved by time inside a reorder
+ * window of REORDER_MS of capture time (held back, then emitted sorted), which covers the skew
+ * between connections within one read. The reader waits (its onProgress promise) while the held
+ * events are paced out: at most one read (4 MiB) plus the window is ever held.
+ */
+import { stat } from 'node:fs/promises';
+import { readCaptureFile, type SourceResult } from '../capture/open.ts';
+import { RpcscopeError } from '../errors.ts';
+import type { CaptureEvent, CaptureSink, SkipStats } from '../records.ts';
+
+export interface StreamedReplayOptions {
+  readonly path: string;
+  readonly sink: CaptureSink;
+  /** 1 = recorded pace; 10 = ten times faster; Infinity = as fast as possible. */
+  readonly speed?: number;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Capture time an event is held back for events of other connections that belong before it. */
+export const REORDER_MS = 2000;
+
+const eventTs = (e: CaptureEvent): number => (e.type === 'message' ? e.message.ts : e.topology.ts);
+
+class Stopped extends Error {}
+
+/** Fails like the offline commands when the file is missing or not readable (exit status 3). */
+export async function checkReplayInput(path: string): Promise<void> {
+  let st: Awaited<ReturnType<typeof stat>>;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    throw new RpcscopeError('RPCSCOPE_INPUT_NOT_FOUND', `cannot read the capture to replay: ${path}`, {
+      cause: e,
+      context: { input: path },
+    });
+  }
+  if (st.isDirectory())
+    throw new RpcscopeError('RPCSCOPE_INPUT_NOT_FOUND', `the capture to replay is a directory: ${path}`, {
+      context: { input: path },
+    });
+}
+
+export class StreamedReplay {
+  readonly name: string;
+  private result: SourceResult | undefined;
+  private fed = 0;
+  private held: CaptureEvent[] = [];
+  private maxTs = Number.NEGATIVE_INFINITY;
+  private lastTs = Number.NaN;
+  private t0 = Number.NaN;
+  private w0 = Number.NaN;
+  private stopped = false;
+  private readonly speed: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  /** Resolves when every event was fed (or the replay was closed); rejects when the file fails. */
+  readonly done: Promise<SourceResult>;
+
+  constructor(private readonly opts: StreamedReplayOptions) {
+    this.name = `replay:${opts.path}`;
+    this.speed = opts.speed ?? 1;
+    this.now = opts.now ?? Date.now;
+    this.sleep =
+      opts.sleep ??
+      ((ms) =>
+        new Promise((resolve) => {
+          setTimeout(resolve, ms);
+        }));
+    this.done = this.run();
+  }
+
+  private async run(): Promise<SourceResult> {
+    const collect: CaptureSink = {
+      event: (e) => {
+        if (this.stopped) return;
+        this.held.push(e);
+        const ts = eventTs(e);
+        if (ts > this.maxTs) this.maxTs = ts;
+      },
+    };
+    try {
+      this.result = await readCaptureFile(this.opts.path, collect, {
+        onProgress: () => this.feed(this.maxTs - REORDER_MS),
+      });
+      await this.feed(Number.POSITIVE_INFINITY);
+    } catch (e) {
+      if (!(e instanceof Stopped)) throw e;
+    }
+    this.held = [];
+    return (
+      this.result ?? {
+        input: this.opts.path,
+        bytes: 0,
+        packets: 0,
+        connections: 0,
+        skipped: { bytes: 0, frames: 0, records: 0, issues: [] },
+      }
+    );
+  }
+
+  /** Feeds the held events up to capture time `upTo`, in time order, paced. */
+  private async feed(upTo: number): Promise<void> {
+    if (this.stopped) throw new Stopped();
+    // Array.prototype.sort is stable: one connection's events keep their order at equal times.
+    this.held.sort((a, b) => eventTs(a) - eventTs(b));
+    const paced = Number.isFinite(this.speed) && this.speed > 0;
+    let i = 0;
+    for (; i < this.held.length; i++) {
+      const e = this.held[i] as CaptureEvent;
+      const ts = eventTs(e);
+      if (ts > upTo) break;
+      if (Number.isNaN(this.t0)) {
+        this.t0 = ts;
+        this.w0 = this.now();
+      }
+      if (paced) {
+        const wait = this.w0 + (ts - this.t0) / this.speed - this.now();
+        if (wait > 1) await this.sleep(wait);
+        if (this.stopped) throw new Stopped();
+      }
+      this.opts.sink.event(e);
+      this.fed++;
+      this.lastTs = ts;
+    }
+    this.held.splice(0, i);
+  }
+
+  /** Capture time corresponding to now (for `Pipeline.tick`). */
+  clock(): number {
+    if (Number.isNaN(this.w0)) return Number.isNaN(this.t0) ? Date.now() : this.t0;
+    if (!Number.isFinite(this.speed) || this.speed <= 0) return this.lastTs;
+    // Paced: capture time moves with the wall clock, but never past what was fed while the end
+    // is not reached (a slow read must not expire calls whose replies are still in the file).
+    const t = this.t0 + (this.now() - this.w0) * this.speed;
+    return this.result === undefined ? Math.min(t, this.maxTs) : t;
+  }
+
+  /** Capture time of the last event fed (NaN before the first). */
+  get lastEventMs(): number {
+    return this.lastTs;
+  }
+
+  stats(): { received: number; dropped: number } {
+    // A replay never drops: it waits for the pipeline (sink calls are synchronous).
+    return { received: this.fed, dropped: 0 };
+  }
+
+  skipped(): SkipStats {
+    return this.result?.skipped ?? { bytes: 0, frames: 0, records: 0, issues: [] };
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    await this.done.catch(() => undefined);
+  }
+}
