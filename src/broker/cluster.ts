@@ -160,7 +160,7 @@ export class Cluster {
     } catch (e) {
       throw new RpcscopeError(
         'RPCSCOPE_INPUT_NOT_FOUND',
-        `no cluster in ${dir} (run \`rpcscope cluster up --dir ${dir}\`)`,
+        `no cluster in ${dir} (start one there first)`,
         {
           cause: e,
           context: { input: file },
@@ -179,7 +179,7 @@ export class Cluster {
     if (existsSync(path.join(dir, STATE_FILE)))
       throw new RpcscopeError(
         'RPCSCOPE_CLUSTER',
-        `a cluster is already recorded in ${dir}; run \`rpcscope cluster down --dir ${dir}\` first`,
+        `a cluster is already recorded in ${dir}; remove it first`,
       );
     const opts: ClusterOptions = {
       dir,
@@ -192,7 +192,7 @@ export class Cluster {
       tag: randomBytes(3).toString('hex'),
     };
     if (opts.nodes < 1 || opts.nodes > 9)
-      throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `--nodes must be 1..9, got ${opts.nodes}`);
+      throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `a cluster has 1 to 9 nodes, not ${opts.nodes}`);
     const layout = layoutNodes(opts);
     await mkdir(dir, { recursive: true });
     // a private cookie: only this cluster's nodes and rabbitmqctl (HOME=dir) know it

@@ -46,7 +46,7 @@ export class TracingLogWriter implements CaptureSink {
       this.#out.end(() => {
         if (this.#error !== undefined) {
           reject(
-            new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `cannot write ${this.#path}: ${this.#error.message}`, {
+            new RpcscopeError('RPCSCOPE_OUTPUT_WRITE', `cannot write ${this.#path}: ${this.#error.message}`, {
               cause: this.#error,
               context: { input: this.#path },
             }),

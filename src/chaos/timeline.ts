@@ -196,7 +196,7 @@ export function parseFaultFlag(text: string): Fault {
 }
 
 function bad(text: string, msg: string): RpcscopeError {
-  return new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `--fault '${text}': ${msg}`);
+  return new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `fault '${text}': ${msg}`);
 }
 
 /** Checks faults against the cluster: node indexes exist; returns them sorted by time. */

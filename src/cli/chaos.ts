@@ -13,6 +13,7 @@ import { type ChaosResult, runChaos } from '../chaos/run.ts';
 import { describeFault, type Fault, parseDuration, parseFaultFlag } from '../chaos/timeline.ts';
 import { EXIT, exitStatus, RpcscopeError } from '../errors.ts';
 import { onStopSignal } from '../util/stop.ts';
+import { forFlag } from './flags.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -53,7 +54,8 @@ export function register(program: Command): void {
         });
       });
       const { scenario, chaos: section } = parseChaosScenario(text, file);
-      const faults: Fault[] = o.fault.length > 0 ? o.fault.map(parseFaultFlag) : section.faults;
+      const faults: Fault[] =
+        o.fault.length > 0 ? o.fault.map((f) => forFlag('--fault', () => parseFaultFlag(f))) : section.faults;
       const chaos = {
         ...section,
         faults,

@@ -16,6 +16,7 @@ import { exitStatus, RpcscopeError } from '../errors.ts';
 import { renderHtml } from '../render/emulation-html.ts';
 import { renderSummary } from '../render/emulation-text.ts';
 import { onStopSignal } from '../util/stop.ts';
+import { forFlag } from './flags.ts';
 
 /** "90", "90s", "5m", "1h" → seconds. */
 export function parseDuration(v: string): number {
@@ -150,7 +151,7 @@ export function register(program: Command): void {
       };
       try {
         if (o.findLimit === true) {
-          const objectives = parseObjectives(o.objective);
+          const objectives = forFlag('--objective', () => parseObjectives(o.objective));
           const limit = await findLimit(
             run,
             objectives,

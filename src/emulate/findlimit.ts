@@ -37,7 +37,7 @@ export function parseObjectives(text: string): Objective[] {
       `objective "${t}" not understood; use e.g. "p99<1s,timeouts<0.1%,errors<1%"`,
     );
   }
-  if (out.length === 0) throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', 'empty --objective');
+  if (out.length === 0) throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', 'no objective given');
   return out;
 }
 
