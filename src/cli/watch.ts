@@ -8,6 +8,7 @@ import { onStopSignal } from '../util/stop.ts';
 import { redactUrl } from '../util/url.ts';
 import { DEFAULT_AMQP_URL, parseDuration, parseSize, type SourceSpec, startWatch } from '../watch/watch.ts';
 import { parseListen } from '../web/server.ts';
+import { forFlag } from './flags.ts';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -77,9 +78,12 @@ export function register(program: Command): void {
           ...(maxBacklog !== undefined ? { maxBacklog } : {}),
         };
       }
-      const retain = o.retain !== undefined ? parseDuration(o.retain) : undefined;
+      const { retain: retainText, retainSize, http } = o;
+      const retain =
+        retainText !== undefined ? forFlag('--retain', () => parseDuration(retainText)) : undefined;
       const retainRows = positive('--retain-rows', o.retainRows);
-      const retainBytes = o.retainSize !== undefined ? parseSize(o.retainSize) : undefined;
+      const retainBytes =
+        retainSize !== undefined ? forFlag('--retain-size', () => parseSize(retainSize)) : undefined;
       const durationS = positive('--duration', o.duration);
       const errors = new Map<string, number>();
       const w = await startWatch({
@@ -90,7 +94,7 @@ export function register(program: Command): void {
             ? { managementUrl: o.management }
             : {}),
         pollMs: (positive('--poll', o.poll) ?? 5) * 1000,
-        ...(o.http !== false ? { http: parseListen(o.http) } : {}),
+        ...(http !== false ? { http: forFlag('--http', () => parseListen(http)) } : {}),
         serverLabel: o.serverLabel === true,
         maxLabelValues: positive('--max-label-values', o.maxLabelValues) ?? 200,
         ...(o.store !== undefined

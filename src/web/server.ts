@@ -71,7 +71,7 @@ export function parseListen(s: string): { host: string; port: number } {
   if (m === null || !Number.isInteger(port) || port < 0 || port > 65535)
     throw new RpcscopeError(
       'RPCSCOPE_BAD_ARGUMENT',
-      `--http expects HOST:PORT (e.g. 127.0.0.1:9475), got "${s}"`,
+      `a listen address is HOST:PORT (e.g. 127.0.0.1:9475), not "${s}"`,
     );
   return { host: m[1] || '127.0.0.1', port };
 }
