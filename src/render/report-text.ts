@@ -1,10 +1,16 @@
-/** Human rendering of a Report: plain tables (cli-table3), headings via picocolors (NO_COLOR honoured). */
-import Table from 'cli-table3';
+/**
+ * Human rendering of a Report: box-drawn tables, headings via picocolors (NO_COLOR honoured). Every
+ * capture string is escaped for the terminal (escapeTerminal) and each table shows at most
+ * `maxRows` rows with "… N more rows" under it, so the text stays linear in the capture.
+ */
 import pc from 'picocolors';
 import { type CallLine, KINDS, type Report } from '../outputs/report.ts';
+import { escapeTerminal as esc } from './escape.ts';
+import { DEFAULT_MAX_ROWS, type TextCell, textTable } from './text-table.ts';
 
-function table(head: string[]): Table.Table {
-  return new Table({ head, style: { head: [], border: [], compact: true } });
+export interface RenderReportOptions {
+  /** Rows per table (default 30); `Infinity` prints every row. */
+  readonly maxRows?: number;
 }
 
 const ms = (x: number | undefined) => (x === undefined ? '' : x < 10 ? x.toFixed(2) : x.toFixed(1));
@@ -18,13 +24,15 @@ function target(c: CallLine): string {
   return c.server !== undefined ? `${c.topic}.${c.server}` : c.topic;
 }
 
-export function renderReport(r: Report): string {
+export function renderReport(r: Report, opts: RenderReportOptions = {}): string {
+  const max = opts.maxRows ?? DEFAULT_MAX_ROWS;
+  const table = (head: string[], rows: TextCell[][]) => textTable(head, rows, max);
   const out: string[] = [];
   const h = (s: string) => out.push('', pc.bold(s));
   out.push(pc.bold('rpcscope report'));
   for (const i of r.inputs)
     out.push(
-      `  ${i.input}: ${kb(i.bytes)}, ${i.packets} ${/\.p?cap(ng)?$/.test(i.input) ? 'packets' : 'records'}, ${i.connections} connections`,
+      `  ${esc(i.input)}: ${kb(i.bytes)}, ${i.packets} ${/\.p?cap(ng)?$/.test(i.input) ? 'packets' : 'records'}, ${i.connections} connections`,
     );
   out.push(`  window ${r.window.start} → ${r.window.end} (${r.window.durationS} s)`);
   out.push(
@@ -32,25 +40,30 @@ export function renderReport(r: Report): string {
   );
 
   h('Messages by kind (published)');
-  const k = table(['kind', 'published', 'bytes', 'delivered']);
-  for (const kind of KINDS) k.push([kind, r.byKind[kind], kb(r.bytesByKind[kind]), r.deliveredByKind[kind]]);
-  out.push(k.toString());
+  out.push(
+    table(
+      ['kind', 'published', 'bytes', 'delivered'],
+      KINDS.map((kind) => [kind, r.byKind[kind], kb(r.bytesByKind[kind]), r.deliveredByKind[kind]]),
+    ),
+  );
 
   h('RPC methods (published; latency of answered calls, ms)');
-  const m = table(['kind', 'exchange', 'topic', 'method', 'object', 'count', 'bytes', 'p50', 'p99']);
-  for (const row of r.methods)
-    m.push([
-      row.kind,
-      row.exchange,
-      row.topic,
-      row.method,
-      row.object ?? '',
-      row.count,
-      kb(row.bytes),
-      ms(row.latencyMs?.p50),
-      ms(row.latencyMs?.p99),
-    ]);
-  out.push(r.methods.length ? m.toString() : '  (none)');
+  const m = r.methods.map((row) => [
+    row.kind,
+    row.exchange,
+    row.topic,
+    row.method,
+    row.object ?? '',
+    row.count,
+    kb(row.bytes),
+    ms(row.latencyMs?.p50),
+    ms(row.latencyMs?.p99),
+  ]);
+  out.push(
+    m.length
+      ? table(['kind', 'exchange', 'topic', 'method', 'object', 'count', 'bytes', 'p50', 'p99'], m)
+      : '  (none)',
+  );
 
   const c = r.calls;
   h('Calls');
@@ -75,66 +88,69 @@ export function renderReport(r: Report): string {
   h('Failures by exception class');
   if (c.failures.length === 0) out.push('  (none)');
   else {
-    const f = table(['class', 'count']);
-    for (const x of c.failures) f.push([x.class, x.count]);
-    out.push(f.toString());
+    out.push(
+      table(
+        ['class', 'count'],
+        c.failures.map((x) => [x.class, x.count]),
+      ),
+    );
   }
 
   h('Unanswered calls');
   if (c.unansweredCalls.length === 0) out.push('  (none)');
   else {
-    const u = table(['time', 'target', 'method', 'outcome', 'request id']);
-    for (const x of c.unansweredCalls)
-      u.push([
-        x.ts,
-        target(x),
-        what(x),
-        x.reason !== undefined ? `${x.outcome} (${x.reason})` : x.outcome,
-        x.requestId ?? '',
-      ]);
-    out.push(u.toString());
+    const u = c.unansweredCalls.map((x) => [
+      x.ts,
+      target(x),
+      what(x),
+      x.reason !== undefined ? `${x.outcome} (${x.reason})` : x.outcome,
+      x.requestId ?? '',
+    ]);
+    out.push(table(['time', 'target', 'method', 'outcome', 'request id'], u));
   }
 
   h('Slowest calls (ms: total = queue + server + return)');
   if (c.slowest.length === 0) out.push('  (none)');
   else {
-    const s = table(['total', 'queue', 'server', 'return', 'target', 'method', 'outcome', 'request id']);
-    for (const x of c.slowest)
-      s.push([
-        ms(x.latencyMs),
-        ms(x.queueMs),
-        ms(x.serverMs),
-        ms(x.returnMs),
-        target(x),
-        what(x),
-        x.outcome,
-        x.requestId ?? '',
-      ]);
-    out.push(s.toString());
+    const s = c.slowest.map((x) => [
+      ms(x.latencyMs),
+      ms(x.queueMs),
+      ms(x.serverMs),
+      ms(x.returnMs),
+      target(x),
+      what(x),
+      x.outcome,
+      x.requestId ?? '',
+    ]);
+    out.push(table(['total', 'queue', 'server', 'return', 'target', 'method', 'outcome', 'request id'], s));
   }
 
   h('Connections');
-  const t = table(['connection', 'service', 'evidence', 'pub', 'dlv', 'sent (most frequent)']);
-  for (const x of r.connections) {
+  const t = r.connections.map((x) => {
     const sent = x.sent
       .slice(0, 4)
       .map((s) => `${s.kind} ${s.target} ×${s.count}`)
       .join('\n');
     const more = x.sent.length > 4 ? `\n… ${x.sent.length - 4} more` : '';
-    t.push([
+    return [
       x.connection,
       x.host !== undefined ? `${x.service}\n@${x.host}` : x.service,
       x.evidence.join('\n').replaceAll(', ', ',\n  '),
       x.published,
       x.delivered,
       sent + more,
-    ]);
-  }
-  out.push(r.connections.length ? t.toString() : '  (none)');
+    ];
+  });
+  out.push(
+    t.length
+      ? table(['connection', 'service', 'evidence', 'pub', 'dlv', 'sent (most frequent)'], t)
+      : '  (none)',
+  );
 
   h('Skipped input');
   const sk = r.skipped;
   out.push(`  ${sk.bytes} bytes, ${sk.frames} frames, ${sk.records} records`);
-  for (const i of sk.issues) out.push(`  ${i}`);
+  for (const i of sk.issues.slice(0, max)) out.push(`  ${esc(i)}`);
+  if (sk.issues.length > max) out.push(`  … ${sk.issues.length - max} more issues`);
   return `${out.join('\n')}\n`;
 }

@@ -7,6 +7,7 @@
  */
 import type { OperationStep } from '../correlate/operations.ts';
 import { stepLabel } from '../correlate/operations.ts';
+import { escapeHtml } from './escape.ts';
 
 /** What the diagram needs: an Operation from src/correlate/operations.ts fits. */
 export interface SequenceInput {
@@ -29,11 +30,8 @@ const LEFT = 84;
 const TOP = 64;
 const ROW = 24;
 
-export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) =>
-    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;',
-  );
-}
+/** XML text and attributes: controls made visible too (XML 1.0 forbids most of them in a document). */
+export const escapeXml = escapeHtml;
 
 function fmtMs(ms: number): string {
   if (ms < 1000) return `+${Math.round(ms)} ms`;

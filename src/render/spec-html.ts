@@ -6,7 +6,8 @@
 import type { BackgroundService } from '../analyse/periodic.ts';
 import type { Spec, SpecOperation } from '../analyse/spec.ts';
 import { stepLabel } from '../correlate/operations.ts';
-import { escapeXml as esc, renderSequenceSvg } from './sequence-svg.ts';
+import { escapeHtml as esc } from './escape.ts';
+import { renderSequenceSvg } from './sequence-svg.ts';
 import { fmtBytes, fmtCount, fmtMs, opTitle } from './spec-md.ts';
 
 const CSS = `

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { test } from 'node:test';
 import { WatchMetrics } from '../outputs/prometheus.ts';
 import type { RpcMessage } from '../records.ts';
 import { LiveState } from './live.ts';
-import { createDashboardApp, parseListen } from './server.ts';
+import { createDashboardApp, hostAllowed, parseHostHeader, parseListen, startDashboard } from './server.ts';
 
 const msg = (kind: RpcMessage['kind'], topic: string): RpcMessage => ({
   wire: {
@@ -89,4 +90,69 @@ test('--http parsing defaults to loopback', () => {
   assert.deepEqual(parseListen('0.0.0.0:80'), { host: '0.0.0.0', port: 80 });
   assert.deepEqual(parseListen('[::1]:9475'), { host: '::1', port: 9475 });
   assert.throws(() => parseListen('host:99999'), /HOST:PORT/);
+});
+
+/** A raw HTTP/1.1 GET with the Host header given (fetch would not let a page choose it either). */
+function getWithHost(port: number, host: string | undefined, path = '/api/state'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, setHost: false, headers: host ? { host } : {} },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('the Host header must name the dashboard (DNS rebinding is refused)', async (t) => {
+  const live = new LiveState();
+  const metrics = new WatchMetrics();
+  const d = await startDashboard({
+    port: 0,
+    snapshot: () => live.snapshot(),
+    metrics: () => metrics.text(),
+    metricsContentType: metrics.contentType,
+    allowedHosts: ['rpcscope.example.org'],
+  });
+  t.after(() => d.close());
+  const p = d.port;
+  for (const ok of [
+    `127.0.0.1:${p}`,
+    `localhost:${p}`,
+    `LOCALHOST:${p}`,
+    `[::1]:${p}`,
+    'rpcscope.example.org',
+    'rpcscope.example.org:443',
+  ])
+    assert.equal(await getWithHost(p, ok), 200, ok);
+  for (const bad of [
+    'attacker.example',
+    `attacker.example:${p}`,
+    `localhost.attacker.example:${p}`,
+    `127.0.0.1:${p + 1}`,
+    '127.0.0.1',
+    `10.0.0.5:${p}`,
+  ])
+    assert.equal(await getWithHost(p, bad), 421, bad);
+  assert.equal(await getWithHost(p, 'attacker.example', '/metrics'), 421, '/metrics too');
+  assert.notEqual(await getWithHost(p, 'a b'), 200, 'a malformed Host');
+  // Node answers 400 to a request without Host before it reaches the app
+  assert.notEqual(await getWithHost(p, undefined), 200);
+});
+
+test('Host check: any IP literal when listening on all addresses, names only when allowed', () => {
+  const all = { host: '0.0.0.0', port: 9475 };
+  assert.ok(hostAllowed('192.168.1.20:9475', all));
+  assert.ok(hostAllowed('[fe80::1]:9475', all));
+  assert.ok(!hostAllowed('192.168.1.20:9476', all));
+  assert.ok(!hostAllowed('rebind.example:9475', all));
+  assert.ok(hostAllowed('watch.monitoring.svc:9475', all, ['watch.monitoring.svc']));
+  const one = { host: '10.0.0.5', port: 80 };
+  assert.ok(hostAllowed('10.0.0.5', one), 'port 80 may be left out');
+  assert.ok(!hostAllowed('10.0.0.6', one));
+  assert.deepEqual(parseHostHeader('[::1]:9475'), { name: '::1', port: 9475 });
+  assert.equal(parseHostHeader('x:y'), undefined);
 });
