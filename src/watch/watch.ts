@@ -38,7 +38,12 @@ export interface WatchOptions {
   readonly healthVhosts?: readonly string[];
   readonly pollMs?: number;
   /** Dashboard + /metrics listener; undefined = no HTTP. */
-  readonly http?: { readonly host: string; readonly port: number };
+  readonly http?: {
+    readonly host: string;
+    readonly port: number;
+    /** Host names the dashboard also answers to (besides localhost and IP addresses). */
+    readonly allowedHosts?: readonly string[];
+  };
   readonly serverLabel?: boolean;
   readonly maxLabelValues?: number;
   readonly store?: { readonly path: string; readonly retention?: Retention };
@@ -96,7 +101,7 @@ export async function startWatch(opts: WatchOptions): Promise<RunningWatch> {
     ...(opts.maxLabelValues !== undefined ? { maxValuesPerLabel: opts.maxLabelValues } : {}),
     clientName: (id) => clientNames.get(id),
   });
-  const live = new LiveState();
+  const live = new LiveState({ management: mgmt !== undefined });
   const store = opts.store !== undefined ? await EventStore.open(opts.store) : undefined;
   const otlp = opts.otlpUrl !== undefined ? new OtlpTraces({ url: opts.otlpUrl }) : undefined;
   const session = new WatchSession({
@@ -212,7 +217,10 @@ export async function startWatch(opts: WatchOptions): Promise<RunningWatch> {
         for (const [k, v] of u.clientNames) clientNames.set(k, v);
         session.health(u);
       },
-      onError: (e) => onError('management API', e),
+      onError: (e) => {
+        live.healthError(e instanceof Error ? e.message : String(e));
+        onError('management API', e);
+      },
     });
     poller.start();
     describe.push(`broker health from ${redactUrl(mgmtUrl ?? '')} every ${(opts.pollMs ?? 5000) / 1000} s`);
@@ -224,6 +232,7 @@ export async function startWatch(opts: WatchOptions): Promise<RunningWatch> {
       dashboard = await startDashboard({
         host: opts.http.host,
         port: opts.http.port,
+        ...(opts.http.allowedHosts !== undefined ? { allowedHosts: opts.http.allowedHosts } : {}),
         snapshot: () => live.snapshot(),
         metrics: () => metrics.text(),
         metricsContentType: metrics.contentType,
