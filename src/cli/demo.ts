@@ -7,7 +7,7 @@
  * The fixtures are found relative to the package, not the working directory.
  */
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,7 @@ import { renderSummary } from '../render/emulation-text.ts';
 import { renderSpecHtml } from '../render/spec-html.ts';
 import { renderSpecMarkdown } from '../render/spec-md.ts';
 import { redactUrl } from '../util/url.ts';
+import { writeOutput } from './output.ts';
 import { printReport, reportFiles } from './report.ts';
 
 const FIXTURES = new URL('../../data/nova-zed/', import.meta.url);
@@ -61,8 +62,8 @@ function say(line: string): void {
 async function specStep(outDir: string): Promise<void> {
   const loaded = await loadSpecInput([fileURLToPath(new URL('boot.tracing.json', FIXTURES))]);
   const spec = buildSpec(loaded, { resolve: specResolver(loaded) });
-  await writeFile(join(outDir, 'spec.html'), renderSpecHtml(spec));
-  await writeFile(join(outDir, 'spec.md'), renderSpecMarkdown(spec));
+  await writeOutput(join(outDir, 'spec.html'), renderSpecHtml(spec));
+  await writeOutput(join(outDir, 'spec.md'), renderSpecMarkdown(spec));
   say('\n== 2. specify: what one `openstack server create` sends (rpcscope spec)');
   for (const op of spec.operations) {
     const kinds = new Map<string, number>();
@@ -120,7 +121,7 @@ async function emulateStep(
     });
     const yamlPath = join(outDir, 'scenario.yaml');
     const text = stringify(model, { lineWidth: 0 });
-    await writeFile(yamlPath, text);
+    await writeOutput(yamlPath, text);
     const scenario = parseScenario(text, yamlPath);
     say(
       `  ${computes} emulated nova-computes + conductor, scheduler, api in vhost ${vhost}; ${durationS} s, periods ÷10`,
@@ -135,7 +136,7 @@ async function emulateStep(
       },
     });
     say(renderSummary(result));
-    await writeFile(join(outDir, 'emulation.html'), renderHtml(result));
+    await writeOutput(join(outDir, 'emulation.html'), renderHtml(result));
     say(`  plots over time: ${relative(process.cwd(), join(outDir, 'emulation.html'))}`);
   } finally {
     await mgmt.deleteVhost(vhost).catch(() => undefined);

@@ -3,7 +3,6 @@
  *  [--json OUT] [--html OUT] [--find-limit --objective ...] [--merge A.json B.json ...]`
  */
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import type { Command } from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
 import { runEmulation } from '../emulate/emulator.ts';
@@ -17,6 +16,7 @@ import { renderHtml } from '../render/emulation-html.ts';
 import { renderSummary } from '../render/emulation-text.ts';
 import { onStopSignal } from '../util/stop.ts';
 import { forFlag } from './flags.ts';
+import { writeOutput } from './output.ts';
 
 /** "90", "90s", "5m", "1h" → seconds. */
 export function parseDuration(v: string): number {
@@ -39,8 +39,8 @@ function readJson(path: string): EmulationResult {
 
 async function output(r: EmulationResult, o: { json?: string; html?: string }): Promise<void> {
   process.stdout.write(renderSummary(r));
-  if (o.json !== undefined) await writeFile(o.json, `${JSON.stringify(r, null, 1)}\n`);
-  if (o.html !== undefined) await writeFile(o.html, renderHtml(r));
+  if (o.json !== undefined) await writeOutput(o.json, `${JSON.stringify(r, null, 1)}\n`);
+  if (o.html !== undefined) await writeOutput(o.html, renderHtml(r));
 }
 
 export function register(program: Command): void {
@@ -183,7 +183,7 @@ export function register(program: Command): void {
               : `did not break up to ${o.maxComputes}`,
           ];
           process.stdout.write(`${lines.join('\n')}\n`);
-          if (o.json !== undefined) await writeFile(o.json, `${JSON.stringify(limit, null, 1)}\n`);
+          if (o.json !== undefined) await writeOutput(o.json, `${JSON.stringify(limit, null, 1)}\n`);
           return;
         }
         const r = await run(o.computes);

@@ -6,8 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from '@commander-js/extra-typings';
-import { EXIT, exitStatusTable, isRpcscopeError } from '../errors.ts';
+import { EXIT, exitStatusTable } from '../errors.ts';
 import { commands } from './commands.ts';
+import { failure } from './fail.ts';
 
 // package.json sits two levels up both in the checkout (src/cli/) and in the package (dist/cli/)
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -36,37 +37,22 @@ function requested(args: readonly string[]): string | undefined {
   return words[0] === 'help' ? words[1] : words[0];
 }
 
-const wanted = requested(process.argv.slice(2));
-for (const c of commands) {
-  if (c.name === wanted) {
-    (await c.load()).register(program);
-    program.commands.find((x) => x.name() === c.name)?.description(c.description);
-  } else {
-    program.command(c.name).description(c.description);
-  }
-}
-
 try {
+  const wanted = requested(process.argv.slice(2));
+  for (const c of commands) {
+    if (c.name === wanted) {
+      (await c.load()).register(program);
+      program.commands.find((x) => x.name() === c.name)?.description(c.description);
+    } else {
+      program.command(c.name).description(c.description);
+    }
+  }
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
     // commander has printed its message already; help and version are exit 0
     process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  } else if (isRpcscopeError(e)) {
-    process.stderr.write(`rpcscope: ${e.code}: ${e.where()}\n`);
-    if (process.env.RPCSCOPE_DEBUG === '1' && e.stack !== undefined) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = e.exitStatus;
   } else {
-    const message = e instanceof Error ? e.message : String(e);
-    process.stderr.write(
-      `rpcscope: RPCSCOPE_INTERNAL: ${message.split('\n')[0]}${
-        process.env.RPCSCOPE_DEBUG === '1'
-          ? ''
-          : ' (a bug: rerun with RPCSCOPE_DEBUG=1 for the stack and report it)'
-      }\n`,
-    );
-    if (process.env.RPCSCOPE_DEBUG === '1' && e instanceof Error && e.stack !== undefined)
-      process.stderr.write(`${e.stack}\n`);
-    process.exitCode = EXIT.internal;
+    process.exitCode = failure(e, process.env.RPCSCOPE_DEBUG === '1', (l) => process.stderr.write(l));
   }
 }

@@ -1,5 +1,4 @@
 /** `rpcscope model CAPTURE... -o scenario.yaml [--computes N] [--rate op=per-minute]`: a scenario from real captures. */
-import { writeFile } from 'node:fs/promises';
 import type { Command } from '@commander-js/extra-typings';
 import { stringify } from 'yaml';
 import { buildSpec } from '../analyse/spec.ts';
@@ -8,6 +7,7 @@ import { specResolver } from '../correlate/spec-services.ts';
 import { modelFromSpec, wireFacts } from '../emulate/model.ts';
 import { parseScenario } from '../emulate/scenario.ts';
 import { RpcscopeError } from '../errors.ts';
+import { writeOutput } from './output.ts';
 
 function parseRate(v: string, prev: Record<string, number>): Record<string, number> {
   const m = /^(.+)=([0-9.]+)$/.exec(v);
@@ -61,7 +61,7 @@ export function register(program: Command): void {
       parseScenario(text, o.output ?? 'scenario.yaml'); // what we write must load
       if (o.output === undefined) process.stdout.write(text);
       else {
-        await writeFile(o.output, text);
+        await writeOutput(o.output, text);
         const n = scenario.services.reduce((a, s) => a + (s.count ?? 1), 0);
         process.stderr.write(
           `[model] ${scenario.services.length} service groups (${n} services), ${scenario.operations?.length ?? 0} operations → ${o.output}\n`,

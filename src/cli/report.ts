@@ -6,6 +6,7 @@ import { RpcscopeError } from '../errors.ts';
 import { type Report, ReportAccumulator } from '../outputs/report.ts';
 import { type LoadOptions, loadCaptures } from '../pipeline/load.ts';
 import { renderReport } from '../render/report-text.ts';
+import { flagDamage } from './damage.ts';
 
 /** Inputs smaller than this finish before a progress line would help. */
 const PROGRESS_MIN_BYTES = 16 * 1024 * 1024;
@@ -96,10 +97,13 @@ export function register(program: Command): void {
           );
         const report = await reportLive(o.live, durationS, Number(o.port));
         printReport(report, o.json === true);
+        flagDamage(report.skipped, [o.live]);
         return;
       }
       if (files.length === 0)
         throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', 'give one or more capture files, or --live IFACE');
-      printReport(await reportFiles(files, 'report'), o.json === true);
+      const report = await reportFiles(files, 'report');
+      printReport(report, o.json === true);
+      flagDamage(report.skipped, files);
     });
 }

@@ -1,5 +1,4 @@
 /** `rpcscope spec FILE... [--format md|json|html] [-o PATH]`: the RPC specification of every operation. */
-import { writeFile } from 'node:fs/promises';
 import { type Command, Option } from '@commander-js/extra-typings';
 import { buildSpec } from '../analyse/spec.ts';
 import { loadSpecInput } from '../analyse/spec-load.ts';
@@ -7,6 +6,7 @@ import { specResolver } from '../correlate/spec-services.ts';
 import { RpcscopeError } from '../errors.ts';
 import { renderSpecHtml } from '../render/spec-html.ts';
 import { renderSpecMarkdown } from '../render/spec-md.ts';
+import { writeOutput } from './output.ts';
 
 const FORMATS = ['md', 'json', 'html'] as const;
 type Format = (typeof FORMATS)[number];
@@ -50,7 +50,7 @@ export function register(program: Command): void {
             ? renderSpecHtml(spec)
             : renderSpecMarkdown(spec);
       if (o.output !== undefined) {
-        await writeFile(o.output, text);
+        await writeOutput(o.output, text);
         process.stderr.write(
           `[spec] ${spec.summary.operations} operations (${spec.summary.operationKinds} kinds), ${spec.background.length} services with background traffic → ${o.output}\n`,
         );

@@ -1,0 +1,31 @@
+/**
+ * Damaged input does not stop a command: what decoded is used and printed, the rest is counted as
+ * skipped. A script must still see it: one line on stderr naming the first damaged place, and the
+ * exit status of RPCSCOPE_INPUT_DAMAGED (4).
+ */
+import { exitStatus } from '../errors.ts';
+import type { DecodeIssue } from '../records.ts';
+
+/** What a command skipped: `Report.skipped` (issues as text) or a load's SkipStats. */
+export interface Skipped {
+  readonly bytes: number;
+  readonly frames: number;
+  readonly records: number;
+  readonly issues: readonly (string | DecodeIssue)[];
+}
+
+function place(i: string | DecodeIssue): string {
+  if (typeof i === 'string') return i;
+  const at = i.line !== undefined ? `:${i.line}` : i.offset !== undefined ? `@${i.offset}` : '';
+  return `${i.input}${at}: ${i.message}`;
+}
+
+/** Says so and sets the exit status when anything was skipped; otherwise does nothing. */
+export function flagDamage(skipped: Skipped, inputs: readonly string[]): void {
+  if (skipped.bytes === 0 && skipped.frames === 0 && skipped.records === 0) return;
+  const first = skipped.issues[0];
+  process.stderr.write(
+    `rpcscope: RPCSCOPE_INPUT_DAMAGED: ${first !== undefined ? place(first) : inputs.join(', ')} (skipped ${skipped.bytes} bytes, ${skipped.frames} frames, ${skipped.records} records; the results are from what decoded)\n`,
+  );
+  process.exitCode = exitStatus('RPCSCOPE_INPUT_DAMAGED');
+}
