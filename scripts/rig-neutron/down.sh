@@ -7,13 +7,16 @@
 # Neither RabbitMQ nor MariaDB is stopped.
 . "$(dirname "$0")/env.sh"
 for f in "$RUN"/tcpdump-*.pid "$RUN"/poll-*.pid; do [ -e "$f" ] && stop_pid "$(basename "$f" .pid)"; done
-for s in neutron-metadata-agent neutron-l3-agent neutron-dhcp-agent neutron-openvswitch-agent neutron-server; do stop_pid "$s"; done
-sleep 1
+# in parallel: each may take its SIGTERM grace period
+for s in $NEUTRON_SERVICES; do stop_pid "$s" & done
+wait
+recorded=" $(cat "$RUN"/*.pid 2>/dev/null | tr '\n' ' ') "   # nova, OVS: stopped below
 for f in $(find "$STATE/neutron" \( -name '*.pid' -o -name pid \) 2>/dev/null); do
   p=$(cat "$f" 2>/dev/null); [[ $p =~ ^[0-9]+$ ]] && kill -0 "$p" 2>/dev/null && kill -TERM "$p" 2>/dev/null
 done
 for d in /proc/[0-9]*; do
   p=${d#/proc/}; [ "$p" = $$ ] && continue
+  [[ $recorded == *" $p "* ]] && continue
   c=$(tr '\0' ' ' < "$d/cmdline" 2>/dev/null) || continue
   case $c in *"$RIG_VAR/"*)
     case $c in *ovsdb-server*|*ovs-vswitchd*|*rig-neutron/down.sh*) ;; *)

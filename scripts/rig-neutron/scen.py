@@ -172,7 +172,7 @@ def main():
     elif cmd == 'security-group-rule-create':
         sg = neutron('GET', '/security-groups?project_id=%s&name=default' % PROJECT)['security_groups'][0]
         neutron('POST', '/security-group-rules', {'security_group_rule': {
-            'security_group_id': sg['id'], 'direction': 'ingress', 'ethertype': 'IPv4',
+            'security_group_id': sg['id'], 'project_id': PROJECT, 'direction': 'ingress', 'ethertype': 'IPv4',
             'protocol': 'tcp', 'port_range_min': 22, 'port_range_max': 22, 'remote_ip_prefix': '0.0.0.0/0'}})
     elif cmd == 'router-create':
         ext = need('networks', 'rig-ext')

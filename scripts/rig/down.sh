@@ -3,7 +3,9 @@
 # user on RabbitMQ, the databases and user on MariaDB, the state folder. Neither server is stopped.
 RIG=$(cd "$(dirname "$0")" && pwd); export RIG
 . "$RIG/lib/common.sh"
-for f in "$RUN"/*.pid; do [ -e "$f" ] && stop_pid "$(basename "$f" .pid)"; done
+# in parallel: each may take its SIGTERM grace period
+for f in "$RUN"/*.pid; do [ -e "$f" ] && stop_pid "$(basename "$f" .pid)" & done
+wait
 VQ=$(urlq "$RIG_VHOST")
 for t in $(mgmt GET "/traces/$VQ" 2>/dev/null | $PY -c 'import json,sys;[print(t["name"]) for t in json.load(sys.stdin)]' 2>/dev/null); do
   mgmt DELETE "/traces/$VQ/$t" >/dev/null 2>&1 || true
