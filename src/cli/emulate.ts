@@ -189,6 +189,7 @@ export function register(program: Command): void {
         const r = await run(o.computes);
         await output(r, o);
         if (stop.signal.aborted) process.exitCode = exitStatus('RPCSCOPE_INTERRUPTED');
+        else if (r.stoppedBy === 'broker') process.exitCode = exitStatus('RPCSCOPE_BROKER_UNREACHABLE');
         else if (!r.complete) process.exitCode = exitStatus('RPCSCOPE_RUN_INCOMPLETE');
       } finally {
         stop.dispose();
