@@ -57,14 +57,16 @@ export function installedPackage(): Promise<Installed> {
 }
 
 async function install(): Promise<Installed> {
-  const dir = join(tmpdir(), 'rpcscope-package-test', packageKey());
+  const parent = join(tmpdir(), 'rpcscope-package-test');
+  const dir = join(parent, packageKey());
   const installed: Installed = {
     prefix: join(dir, 'prefix'),
     bin: join(dir, 'prefix', 'bin', 'rpcscope'),
     root: join(dir, 'prefix', 'lib', 'node_modules', 'rpcscope'),
   };
   if (existsSync(join(dir, 'complete'))) return installed;
-  await rm(dir, { recursive: true, force: true });
+  // installs of older sources are of no more use: one install is kept at a time
+  await rm(parent, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const packed = await run('npm', ['pack', '--json', '--pack-destination', dir], {
     cwd: REPO,
