@@ -41,9 +41,15 @@ export interface LiveSnapshot {
   readonly ts: number;
   readonly sources: readonly { name: string; received: number; dropped: number }[];
   readonly totals: {
+    /** Messages published (Basic.Publish / firehose `publish`): each message once. */
     readonly messages: number;
+    /** Deliveries to consumers (a fanout or a redelivery delivers one message several times). */
+    readonly delivered: number;
+    /** Body bytes published. */
     readonly bytes: number;
+    /** Published messages by kind; deliveries are in `deliveredByKind`. */
     readonly byKind: Readonly<Record<string, number>>;
+    readonly deliveredByKind: Readonly<Record<string, number>>;
     readonly calls: number;
     readonly failures: number;
     readonly unanswered: number;
@@ -54,6 +60,8 @@ export interface LiveSnapshot {
   readonly rate: {
     readonly t: readonly number[];
     readonly byKind: Readonly<Record<string, readonly number[]>>;
+    /** Deliveries per second (all kinds), apart from the published rates. */
+    readonly delivered: readonly number[];
   };
   readonly topics: readonly { topic: string; total: number; perSecond: number }[];
   readonly methodsByCount: readonly MethodRow[];
@@ -64,6 +72,8 @@ export interface LiveSnapshot {
   readonly queues: {
     readonly t: readonly number[];
     readonly series: readonly { queue: string; messages: readonly (number | null)[] }[];
+    /** Why there are no series, in words for the page; absent when there are some. */
+    readonly empty?: string;
   };
   readonly operations: readonly OperationRow[];
 }
@@ -85,7 +95,15 @@ export interface LiveOptions {
   readonly samplesPerMethod?: number;
   readonly recent?: number;
   readonly now?: () => number;
+  /**
+   * Whether a management API is polled for queue depths and hazards. Without one the queue panel
+   * says so (and how to add one) instead of staying blank.
+   */
+  readonly management?: boolean;
 }
+
+/** The queue panel's words when no management API is polled. */
+export const NO_MANAGEMENT = 'no management API: start watch with --management URL';
 
 function percentile(sorted: readonly number[], p: number): number | null {
   if (sorted.length === 0) return null;
@@ -102,6 +120,13 @@ export class LiveState implements RecordSink {
   private readonly now: () => number;
   /** second (epoch s) → kind → count. */
   private readonly perSecond = new Map<number, Map<string, number>>();
+  /** second (epoch s) → deliveries. */
+  private readonly deliveredPerSecond = new Map<number, number>();
+  private readonly deliveredByKind: Record<string, number> = {};
+  private delivered = 0;
+  private readonly management: boolean;
+  private healthPolls = 0;
+  private healthFailure: string | undefined;
   private readonly topicTotals = new Map<string, number>();
   private readonly topicRecent = new Map<number, Map<string, number>>();
   private readonly methods = new Map<string, MethodAgg>();
@@ -125,6 +150,7 @@ export class LiveState implements RecordSink {
     this.samples = opts.samplesPerMethod ?? 1000;
     this.recent = opts.recent ?? 20;
     this.now = opts.now ?? Date.now;
+    this.management = opts.management ?? false;
   }
 
   addSource(name: string, stats: () => { received: number; dropped: number }): void {
@@ -136,13 +162,20 @@ export class LiveState implements RecordSink {
   }
 
   message(m: RpcMessage): void {
+    if (m.wire.event === 'return' && m.wire.replyCode === 312) this.noRoute++;
+    // Rates are by arrival time, so a replayed capture shows at its replay speed.
+    const s = Math.floor(this.now() / 1000);
+    if (m.wire.event === 'deliver') {
+      this.delivered++;
+      this.deliveredByKind[m.kind] = (this.deliveredByKind[m.kind] ?? 0) + 1;
+      if (!this.deliveredPerSecond.has(s)) this.trim(this.deliveredPerSecond, s);
+      this.deliveredPerSecond.set(s, (this.deliveredPerSecond.get(s) ?? 0) + 1);
+      return;
+    }
+    if (m.wire.event !== 'publish') return;
     this.messages++;
     this.bytes += m.bodySize;
     this.byKind[m.kind] = (this.byKind[m.kind] ?? 0) + 1;
-    if (m.wire.event === 'return' && m.wire.replyCode === 312) this.noRoute++;
-    if (m.wire.event !== 'publish') return;
-    // Rates are by arrival time, so a replayed capture shows at its replay speed.
-    const s = Math.floor(this.now() / 1000);
     let k = this.perSecond.get(s);
     if (k === undefined) {
       k = new Map();
@@ -205,7 +238,14 @@ export class LiveState implements RecordSink {
     if (list.length > this.recent) list.length = this.recent;
   }
 
+  /** The management API poll failed: the queue panel shows why it has nothing new. */
+  healthError(message: string): void {
+    this.healthFailure = message;
+  }
+
   health(u: HealthUpdate): void {
+    this.healthPolls++;
+    this.healthFailure = undefined;
     this.hazards = u.hazards;
     this.queueT.push(Math.floor(u.ts / 1000));
     const seen = new Set<string>();
@@ -230,6 +270,13 @@ export class LiveState implements RecordSink {
     }
   }
 
+  private queuesEmptyReason(): string {
+    if (!this.management) return NO_MANAGEMENT;
+    if (this.healthFailure !== undefined) return `management API failed: ${this.healthFailure}`;
+    if (this.healthPolls === 0) return 'waiting for the first management API poll';
+    return 'no queues in the watched vhosts';
+  }
+
   operation(op: OperationRow): void {
     this.operations.unshift(op);
     if (this.operations.length > 5) this.operations.length = 5;
@@ -239,12 +286,14 @@ export class LiveState implements RecordSink {
     const nowS = Math.floor(this.now() / 1000);
     const t: number[] = [];
     const byKind: Record<string, number[]> = {};
+    const delivered: number[] = [];
     for (const k of KINDS) byKind[k] = [];
     // The current second is still filling: show up to the previous one.
     for (let s = nowS - this.windowS; s < nowS; s++) {
       t.push(s);
       const counts = this.perSecond.get(s);
       for (const k of KINDS) byKind[k]?.push(counts?.get(k) ?? 0);
+      delivered.push(this.deliveredPerSecond.get(s) ?? 0);
     }
     const recentTopic = new Map<string, number>();
     for (const [s, m] of this.topicRecent)
@@ -276,15 +325,17 @@ export class LiveState implements RecordSink {
       sources,
       totals: {
         messages: this.messages,
+        delivered: this.delivered,
         bytes: this.bytes,
         byKind: { ...this.byKind },
+        deliveredByKind: { ...this.deliveredByKind },
         calls: this.calls,
         failures: this.failed,
         unanswered: this.lost,
         noRoute: this.noRoute,
         dropped: sources.reduce((n, s) => n + s.dropped, 0),
       },
-      rate: { t, byKind },
+      rate: { t, byKind, delivered },
       topics,
       methodsByCount: [...rows].sort((a, b) => b.count - a.count).slice(0, 10),
       methodsByP99: rows
@@ -294,7 +345,11 @@ export class LiveState implements RecordSink {
       failures: [...this.failures],
       unansweredCalls: [...this.unanswered],
       hazards: this.hazards,
-      queues: { t: [...this.queueT], series: queueSeries },
+      queues: {
+        t: [...this.queueT],
+        series: queueSeries,
+        ...(queueSeries.length === 0 ? { empty: this.queuesEmptyReason() } : {}),
+      },
       operations: [...this.operations],
     };
   }

@@ -10,8 +10,10 @@ export function pageHtml(title: string): string {
 <body>
 <header><h1>${t}</h1><span id="status">connecting…</span><span id="updated"></span></header>
 <div class="cards">
-${card('total-messages', 'messages')}
+${card('total-messages', 'messages published')}
 ${card('rate-now', 'published msg/s')}
+${card('total-delivered', 'deliveries to consumers')}
+${card('rate-delivered', 'delivered msg/s')}
 ${card('total-calls', 'calls finished')}
 ${card('total-failures', 'remote errors')}
 ${card('total-unanswered', 'unanswered calls')}
@@ -20,14 +22,14 @@ ${card('total-noroute', 'returned NO_ROUTE')}
 <div class="card" id="hazards-card"><div class="v" id="total-hazards">–</div><div class="l">broker hazards</div></div>
 </div>
 <div class="grid">
-<section class="wide"><h2>Published messages per second by kind</h2><div id="kinds"></div><div id="rate-chart"></div></section>
+<section class="wide"><h2>Messages per second: published by kind, delivered (dashed)</h2><div id="kinds"></div><div id="rate-chart"></div></section>
 <section><h2>Topics</h2><table id="topics"></table></section>
 <section><h2>Broker hazards</h2><ul id="hazards"></ul></section>
 <section><h2>Top methods by count</h2><table id="methods-count"></table></section>
 <section><h2>Top methods by p99</h2><table id="methods-p99"></table></section>
 <section><h2>Recent failures</h2><table id="failures"></table></section>
 <section><h2>Unanswered calls</h2><table id="unanswered"></table></section>
-<section class="wide"><h2>Queue depth</h2><div id="queue-chart"></div></section>
+<section class="wide"><h2>Queue depth</h2><p id="queue-empty" class="empty" hidden></p><div id="queue-chart"></div></section>
 <section class="wide"><h2>Last operations</h2><div id="operations"></div></section>
 </div>
 <script type="module" src="assets/app.js"></script>

@@ -39,16 +39,28 @@ const fmtMs = (v: number | null): string =>
 const fmtN = (v: number): string => v.toLocaleString('en-US');
 const fmtTime = (ts: number): string => new Date(ts).toISOString().slice(11, 23);
 
-function table(id: string, head: readonly string[], rows: readonly (readonly (string | number)[])[]): void {
+/** A column: its heading and, for numbers and times, a class giving it a fixed width (style.css). */
+type Col = readonly [label: string, cls?: 'num' | 'ms' | 'rate' | 'time' | 'topic'];
+
+/**
+ * Tables have a fixed layout: number columns keep their width and text columns share the rest,
+ * cut with an ellipsis (full text in the tooltip), so the right-most numbers (p99) always show.
+ */
+function table(id: string, head: readonly Col[], rows: readonly (readonly (string | number)[])[]): void {
   const t = $(id);
   const thead = el('thead');
   const tr = el('tr');
-  for (const h of head) tr.append(el('th', h));
+  for (const [label, cls] of head) tr.append(el('th', label, cls));
   thead.append(tr);
   const tbody = el('tbody');
   for (const r of rows) {
     const row = el('tr');
-    for (const c of r) row.append(el('td', c, typeof c === 'number' ? 'num' : undefined));
+    r.forEach((c, i) => {
+      const cls = head[i]?.[1];
+      const td = el('td', c, cls ?? 'text');
+      if (typeof c === 'string') td.title = c;
+      row.append(td);
+    });
     tbody.append(row);
   }
   if (rows.length === 0) {
@@ -76,14 +88,22 @@ function chartWidth(id: string): number {
 
 function drawRates(s: LiveSnapshot): void {
   const kinds = Object.keys(s.rate.byKind);
-  const data: uPlot.AlignedData = [s.rate.t.slice(), ...kinds.map((k) => (s.rate.byKind[k] ?? []).slice())];
+  const data: uPlot.AlignedData = [
+    s.rate.t.slice(),
+    ...kinds.map((k) => (s.rate.byKind[k] ?? []).slice()),
+    s.rate.delivered.slice(),
+  ];
   if (rateChart === undefined) {
     rateChart = new uPlot(
       {
         width: chartWidth('rate-chart'),
         height: 220,
-        series: [{}, ...kinds.map((k) => ({ label: k, stroke: KIND_COLORS[k] ?? '#000', width: 2 }))],
-        axes: [{}, { label: 'msg/s' }],
+        series: [
+          {},
+          ...kinds.map((k) => ({ label: `${k} published`, stroke: KIND_COLORS[k] ?? '#000', width: 2 })),
+          { label: 'delivered (all kinds)', stroke: '#0f172a', width: 1.5, dash: [6, 4] },
+        ],
+        axes: [{}, { label: 'messages/s' }],
       },
       data,
       $('rate-chart'),
@@ -92,6 +112,11 @@ function drawRates(s: LiveSnapshot): void {
 }
 
 function drawQueues(s: LiveSnapshot): void {
+  const empty = $('queue-empty');
+  empty.hidden = s.queues.empty === undefined;
+  empty.textContent = s.queues.empty ?? '';
+  $('queue-chart').hidden = s.queues.empty !== undefined;
+  if (s.queues.empty !== undefined) return;
   const names = s.queues.series.map((q) => q.queue).join('\n');
   const data: uPlot.AlignedData = [s.queues.t.slice(), ...s.queues.series.map((q) => q.messages.slice())];
   if (queueChart === undefined || names !== queueNames) {
@@ -123,6 +148,8 @@ function render(s: LiveSnapshot): void {
   for (const k of Object.keys(s.rate.byKind)) nowRate += s.rate.byKind[k]?.[last] ?? 0;
   $('total-messages').textContent = fmtN(s.totals.messages);
   $('rate-now').textContent = fmtN(nowRate);
+  $('total-delivered').textContent = fmtN(s.totals.delivered);
+  $('rate-delivered').textContent = fmtN(s.rate.delivered[last] ?? 0);
   $('total-calls').textContent = fmtN(s.totals.calls);
   $('total-failures').textContent = fmtN(s.totals.failures);
   $('total-unanswered').textContent = fmtN(s.totals.unanswered);
@@ -137,7 +164,11 @@ function render(s: LiveSnapshot): void {
   const kinds = $('kinds');
   kinds.replaceChildren(
     ...Object.entries(s.totals.byKind).map(([k, v]) => {
-      const b = el('span', `${k} ${fmtN(v)}`, 'kind');
+      const b = el(
+        'span',
+        `${k}: ${fmtN(v)} published · ${fmtN(s.totals.deliveredByKind[k] ?? 0)} delivered`,
+        'kind',
+      );
       b.style.borderColor = KIND_COLORS[k] ?? '#000';
       return b;
     }),
@@ -145,13 +176,27 @@ function render(s: LiveSnapshot): void {
   drawRates(s);
   table(
     'topics',
-    ['topic', 'msg/s (10 s)', 'total'],
+    [['topic'], ['msg/s (10 s)', 'rate'], ['total', 'num']],
     s.topics.map((t) => [t.topic, t.perSecond.toFixed(1), t.total]),
   );
-  const mh = ['topic', 'method', 'calls', 'errors', 'p50', 'p99'];
+  const mh: Col[] = [
+    ['topic', 'topic'],
+    ['method'],
+    ['calls', 'num'],
+    ['errors', 'num'],
+    ['p50', 'ms'],
+    ['p99', 'ms'],
+  ];
   table('methods-count', mh, methodRows(s.methodsByCount));
   table('methods-p99', mh, methodRows(s.methodsByP99));
-  const ch = ['time', 'topic', 'method', 'outcome', 'detail', 'request id'];
+  const ch: Col[] = [
+    ['time', 'time'],
+    ['topic', 'topic'],
+    ['method'],
+    ['outcome'],
+    ['detail'],
+    ['request id'],
+  ];
   table('failures', ch, callRows(s.failures));
   table('unanswered', ch, callRows(s.unansweredCalls));
   const hz = $('hazards');
