@@ -1,4 +1,6 @@
 /** Analyses over correlated records: the RPC specification of operations, periodic background. */
+
+export { backgroundPerHypervisorPerMinute, HEADLINE_BACKGROUND_CAPTURE } from './headline.ts';
 export {
   analyseBackground,
   type BackgroundOptions,

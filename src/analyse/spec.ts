@@ -7,6 +7,7 @@
 import type { Operation, OperationStep, ServiceResolver } from '../correlate/operations.ts';
 import { buildOperations, publishedMessages, stepLabel } from '../correlate/operations.ts';
 import type { RpcCall, RpcKind, RpcMessage } from '../records.ts';
+import { backgroundPerHypervisorPerMinute } from './headline.ts';
 import { analyseBackground, type BackgroundService } from './periodic.ts';
 import { type CountStat, countStat, fitLine, median } from './spec-stats.ts';
 
@@ -95,7 +96,7 @@ export interface Spec {
     readonly operationKinds: number;
     readonly operationMessages: number;
     readonly backgroundMessages: number;
-    /** All background messages one nova-compute causes per minute (replies included). */
+    /** Background per hypervisor (src/analyse/headline.ts backgroundPerHypervisorPerMinute). */
     readonly perHypervisorPerMinute?: number;
   };
   readonly operations: readonly SpecOperation[];
@@ -135,7 +136,7 @@ export function buildSpec(input: SpecInput, options: SpecOptions = {}): Spec {
     ...(options.resolve ? { resolve: options.resolve } : {}),
   });
   const operations = aggregateOperations(grouping.operations);
-  const compute = background.find((b) => b.service === 'nova-compute');
+  const perHypervisor = backgroundPerHypervisorPerMinute(background);
   return {
     generatedBy: 'rpcscope spec',
     inputs: [...input.inputs],
@@ -150,7 +151,7 @@ export function buildSpec(input: SpecInput, options: SpecOptions = {}): Spec {
       operationKinds: operations.length,
       operationMessages: grouping.operations.reduce((s, o) => s + o.steps.length, 0),
       backgroundMessages: grouping.background.length,
-      ...(compute !== undefined ? { perHypervisorPerMinute: compute.perInstancePerMinute } : {}),
+      ...(perHypervisor !== undefined ? { perHypervisorPerMinute: perHypervisor } : {}),
     },
     operations,
     scaling: scalingOf(operations),

@@ -1,0 +1,59 @@
+/**
+ * `npm run bench memory`: peak RSS of the commands that read a whole capture (`report`, `spec`,
+ * `model`, `watch --replay --exit-at-end`) on a ≥ 1 GB pcap, each in its own process measured by
+ * GNU time (`/usr/bin/time -v`, "Maximum resident set size"), against the 256 MiB target of issue
+ * 11. The capture is bench/capture.ts's recording of real nova messages (RPCSCOPE_BENCH_MEMORY_MB,
+ * default 1100 MB), recorded on first use. Figures only: no assertion fails the run.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchCaptureOf } from './capture.ts';
+
+const TARGET_MIB = 256;
+const MB = Number(process.env.RPCSCOPE_BENCH_MEMORY_MB ?? 1100);
+const log = (s: string): void => {
+  process.stderr.write(`[memory.bench] ${s}\n`);
+};
+const cli = join(import.meta.dirname, '..', 'bin', 'rpcscope.js');
+const file = benchCaptureOf(MB, log);
+const out = mkdtempSync(join(tmpdir(), 'rpcscope-bench-memory-'));
+const size = statSync(file).size / 1048576;
+
+const commands: { name: string; args: string[] }[] = [
+  { name: 'report --json', args: ['report', '--json', file] },
+  { name: 'spec', args: ['spec', file, '-o', join(out, 'spec.json')] },
+  { name: 'model', args: ['model', file, '-o', join(out, 'scenario.yaml')] },
+  {
+    name: 'watch --replay --exit-at-end',
+    args: ['watch', '--replay', file, '--speed', 'max', '--exit-at-end', '--no-http'],
+  },
+];
+
+const line = (k: string, v: string): void => {
+  process.stdout.write(`${k.padEnd(32)} ${v}\n`);
+};
+line('capture', `${file} (${size.toFixed(0)} MiB)`);
+let over = 0;
+try {
+  for (const c of commands) {
+    log(`rpcscope ${c.name}...`);
+    const r = spawnSync('/usr/bin/time', ['-v', process.execPath, cli, ...c.args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'ignore', 'pipe'],
+      maxBuffer: 64 << 20,
+    });
+    const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? Number.NaN);
+    const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (\S+)/.exec(r.stderr)?.[1] ?? '?';
+    const mib = kb / 1024;
+    if (!(mib <= TARGET_MIB)) over++;
+    line(
+      `rpcscope ${c.name}`,
+      `peak RSS ${mib.toFixed(0)} MiB (${(mib / TARGET_MIB).toFixed(2)}× the ${TARGET_MIB} MiB target), ${wall} wall, exit ${r.status}`,
+    );
+  }
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}
+line('over the target', `${over} of ${commands.length}`);
