@@ -4,7 +4,10 @@
  * WHATWG URL does not parse, so credentials are removed textually for every host.
  */
 export function redactUrl(url: string): string {
-  let out = url.replace(/([/,@])([^:/@,?#]+):[^@/,?#]*@/g, '$1$2:***@');
-  out = out.replace(/([?&][^=&#]*(?:pass|token|secret|key)[^=&#]*=)[^&#]*/gi, '$1***');
+  let out = url.replace(/([/,@])([^:/@,?#\s]+):[^@/,?#\s]*@/g, '$1$2:***@');
+  out = out.replace(
+    /([?&#][^=&#]*(?:pass|pwd|token|secret|key|signature|credential|auth)[^=&#]*=)[^&#]*/gi,
+    '$1***',
+  );
   return out;
 }
