@@ -3,7 +3,8 @@
  * skipped. A script must still see it: one line on stderr naming the first damaged place, and the
  * exit status of RPCSCOPE_INPUT_DAMAGED (4).
  */
-import { exitStatus } from '../errors.ts';
+import { type SpecLoaded, specInputProblems } from '../analyse/spec-load.ts';
+import { exitStatus, RpcscopeError } from '../errors.ts';
 import type { DecodeIssue } from '../records.ts';
 
 /** What a command skipped: `Report.skipped` (issues as text) or a load's SkipStats. */
@@ -28,4 +29,23 @@ export function flagDamage(skipped: Skipped, inputs: readonly string[]): void {
     `rpcscope: RPCSCOPE_INPUT_DAMAGED: ${first !== undefined ? place(first) : inputs.join(', ')} (skipped ${skipped.bytes} bytes, ${skipped.frames} frames, ${skipped.records} records; the results are from what decoded)\n`,
   );
   process.exitCode = exitStatus('RPCSCOPE_INPUT_DAMAGED');
+}
+
+/**
+ * What `spec` and `model` read, said as `report` says it: a line per file that could not be read
+ * (the others were used) and the skipped counts with the first located issues, on stderr, and the
+ * exit status for them (src/analyse/spec-load.ts specInputProblems). Nothing read at all: the
+ * first failure is thrown; files read but no AMQP message in them: RPCSCOPE_INPUT_FORMAT.
+ */
+export function flagSpecInput(loaded: SpecLoaded, inputs: readonly string[]): void {
+  const problems = specInputProblems(loaded);
+  const first = loaded.failed[0];
+  const none = first !== undefined && loaded.results.length === 0;
+  for (const l of problems.lines.slice(none ? 1 : 0)) process.stderr.write(`${l}\n`);
+  if (none) throw first.error;
+  if (problems.code !== undefined) process.exitCode = exitStatus(problems.code);
+  if (loaded.messages.length === 0)
+    throw new RpcscopeError('RPCSCOPE_INPUT_FORMAT', 'no AMQP messages found in the input', {
+      context: { input: inputs.join(', ') },
+    });
 }

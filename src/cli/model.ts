@@ -1,4 +1,4 @@
-/** `rpcscope model CAPTURE... -o scenario.yaml [--computes N] [--rate op=per-minute]`: a scenario from real captures. */
+/** `rpcscope model CAPTURE... -o scenario.yaml [--computes N] [--rate op=RATE]`: a scenario from real captures. */
 import type { Command } from '@commander-js/extra-typings';
 import { stringify } from 'yaml';
 import { buildSpec } from '../analyse/spec.ts';
@@ -7,52 +7,61 @@ import { specResolver } from '../correlate/spec-services.ts';
 import { modelFromSpec, wireFacts } from '../emulate/model.ts';
 import { parseScenario } from '../emulate/scenario.ts';
 import { RpcscopeError } from '../errors.ts';
+import { parseRatePerS } from '../util/units.ts';
+import { flagSpecInput } from './damage.ts';
+import { forFlag } from './flags.ts';
+import { countOption, numberOption, outputOption, rateOption } from './options.ts';
 import { writeOutput } from './output.ts';
 
+/** `--rate NAME=RATE`: a plain number is per minute, `2/min`, `1/h`, `0.1/s` also read. */
 function parseRate(v: string, prev: Record<string, number>): Record<string, number> {
-  const m = /^(.+)=([0-9.]+)$/.exec(v);
-  if (m === null || Number.isNaN(Number(m[2])))
+  const m = /^(.+)=([^=]+)$/.exec(v);
+  if (m === null)
     throw new RpcscopeError(
       'RPCSCOPE_BAD_ARGUMENT',
-      `--rate wants NAME=PER_MINUTE, e.g. "server create=2", got "${v}"`,
+      `--rate wants NAME=PER_MINUTE, e.g. "server create=2" or "server create=1/h", got "${v}"`,
     );
-  return { ...prev, [m[1]!.trim()]: Number(m[2]) };
+  const perMinute = forFlag('--rate', () => parseRatePerS(m[2]!, 'min')) * 60;
+  return { ...prev, [m[1]!.trim()]: perMinute };
 }
 
 export function register(program: Command): void {
   program
     .command('model')
     .argument('<files...>', 'captures: pcap/pcapng, rabbitmq_tracing JSON log, firehose JSONL')
-    .option('-o, --output <path>', 'scenario file to write (default stdout)')
-    .option('--computes <n>', 'number of nova-computes in the scenario', (v) => Number.parseInt(v, 10))
+    .addOption(outputOption('scenario file to write (default stdout)'))
+    .addOption(countOption('--computes <n>', 'number of nova-computes in the scenario'))
     .option(
-      '--rate <name=perMinute>',
-      'operation rate per minute, by name or alias (repeatable), e.g. "server create=2"',
+      '--rate <name=rate>',
+      'operation rate by name or alias (repeatable), per minute unless a unit says (2/min, 1/h), e.g. "server create=2"',
       parseRate,
       {},
     )
-    .option('--default-rate <perMinute>', 'rate of operations without --rate', (v) => Number(v), 1)
-    .option(
-      '--speedup <factor>',
-      'divide every period and operation interval by this factor',
-      (v) => Number(v),
-      1,
+    .addOption(
+      rateOption(
+        '--default-rate <rate>',
+        'rate of operations without --rate: per minute, or 2/min, 1/h',
+        'min',
+      ).default(1 / 60, '1 (per minute)'),
+    )
+    .addOption(
+      numberOption('--speedup <factor>', 'divide every period and operation interval by this factor').default(
+        1,
+      ),
     )
     .option('--amqp <url>', 'broker URL written into the scenario')
     .option('--name <name>', 'scenario name')
     .action(async (files, o) => {
       // one load per file, as `rpcscope spec` does: the model is the spec of these files
       const loaded = await loadSpecInput(files);
-      if (loaded.messages.length === 0)
-        throw new RpcscopeError('RPCSCOPE_INPUT_FORMAT', 'no AMQP messages found in the input', {
-          context: { input: files.join(', ') },
-        });
+      // unreadable files and damaged input: reported, the rest used, the exit status says so
+      flagSpecInput(loaded, files);
       const spec = buildSpec(loaded, { resolve: specResolver(loaded) });
       const scenario = modelFromSpec(spec, {
         ...wireFacts(loaded.messages),
         ...(o.computes !== undefined ? { computes: o.computes } : {}),
         rates: o.rate,
-        defaultRatePerMinute: o.defaultRate,
+        defaultRatePerMinute: o.defaultRate * 60,
         speedup: o.speedup,
         ...(o.amqp !== undefined ? { brokerUrl: o.amqp } : {}),
         ...(o.name !== undefined ? { name: o.name } : {}),

@@ -1,19 +1,22 @@
-/** `rpcscope report FILE... [--json]` and `rpcscope report --live IFACE [--duration S]`. */
+/** `rpcscope report FILE...|- [--json] [-o FILE]` and `rpcscope report --tcpdump IFACE [--duration D]`. */
 import { stat } from 'node:fs/promises';
-import type { Command } from '@commander-js/extra-typings';
+import { type Command, Option } from '@commander-js/extra-typings';
 import cliProgress from 'cli-progress';
 import { RpcscopeError } from '../errors.ts';
 import { type Report, ReportAccumulator } from '../outputs/report.ts';
 import { type LoadOptions, loadCaptures } from '../pipeline/load.ts';
 import { renderReport } from '../render/report-text.ts';
 import { flagDamage } from './damage.ts';
+import { jsonDocument } from './json.ts';
+import { durationOption, hiddenAlias, jsonOption, outputOption, portOption } from './options.ts';
+import { writeOutput } from './output.ts';
 
 /** Inputs smaller than this finish before a progress line would help. */
 const PROGRESS_MIN_BYTES = 16 * 1024 * 1024;
 
 async function totalBytes(files: string[]): Promise<number> {
   let n = 0;
-  for (const f of files) n += (await stat(f).catch(() => ({ size: 0 }))).size;
+  for (const f of files) n += (f === '-' ? { size: 0 } : await stat(f).catch(() => ({ size: 0 }))).size;
   return n;
 }
 
@@ -69,41 +72,58 @@ export async function reportFiles(files: string[], label: string): Promise<Repor
   }
 }
 
+/** The report as the command prints it: JSON (`--json`) or the text tables. */
+export function reportText(report: Report, json: boolean): string {
+  return json ? jsonDocument('report', report) : renderReport(report);
+}
+
 export function printReport(report: Report, json: boolean): void {
-  process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+  process.stdout.write(reportText(report, json));
 }
 
 export function register(program: Command): void {
   program
     .command('report')
-    .argument('[files...]', 'captures: pcap/pcapng (tcpdump -w), rabbitmq_tracing JSON log, firehose JSONL')
-    .option('--json', 'print one JSON object instead of tables')
-    .option('--live <iface>', 'decode a live tcpdump on this interface and report at the end (or on Ctrl-C)')
-    .option('--duration <seconds>', 'with --live: stop after this many seconds')
-    .option('--port <port>', 'with --live: the broker AMQP port', '5672')
+    .argument(
+      '[files...]',
+      'captures: pcap/pcapng (tcpdump -w), rabbitmq_tracing JSON log, firehose JSONL; - reads stdin',
+    )
+    .addOption(jsonOption('one JSON object (schema/report.schema.json) instead of tables'))
+    .addOption(outputOption('write the report to this file instead of stdout'))
+    .addOption(
+      new Option(
+        '--tcpdump <iface>',
+        'decode a live tcpdump on this interface and report at the end (or on Ctrl-C)',
+      ),
+    )
+    .addOption(hiddenAlias('--live <iface>', '--tcpdump'))
+    .addOption(durationOption('--duration <d>', 'with --tcpdump: stop after this long'))
+    .addOption(portOption('--port <port>', 'with --tcpdump: the broker AMQP port').default(5672))
     .action(async (files, o) => {
-      if (o.live !== undefined) {
+      const iface = o.tcpdump ?? o.live;
+      let report: Report;
+      let inputs: string[];
+      if (iface !== undefined) {
         if (files.length > 0)
           throw new RpcscopeError(
             'RPCSCOPE_BAD_ARGUMENT',
-            'give either capture files or --live IFACE, not both',
+            'give either capture files or --tcpdump IFACE, not both',
           );
         const { reportLive } = await import('./report-live.ts');
-        const durationS = o.duration === undefined ? undefined : Number(o.duration);
-        if (durationS !== undefined && !(durationS > 0))
+        report = await reportLive(iface, o.duration, o.port);
+        inputs = [iface];
+      } else {
+        if (files.length === 0)
           throw new RpcscopeError(
             'RPCSCOPE_BAD_ARGUMENT',
-            `--duration must be a positive number of seconds, not ${o.duration}`,
+            'give one or more capture files (- for stdin), or --tcpdump IFACE',
           );
-        const report = await reportLive(o.live, durationS, Number(o.port));
-        printReport(report, o.json === true);
-        flagDamage(report.skipped, [o.live]);
-        return;
+        report = await reportFiles(files, 'report');
+        inputs = files;
       }
-      if (files.length === 0)
-        throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', 'give one or more capture files, or --live IFACE');
-      const report = await reportFiles(files, 'report');
-      printReport(report, o.json === true);
-      flagDamage(report.skipped, files);
+      const text = reportText(report, o.json === true);
+      if (o.output !== undefined) await writeOutput(o.output, text);
+      else process.stdout.write(text);
+      flagDamage(report.skipped, inputs);
     });
 }

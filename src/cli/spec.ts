@@ -1,4 +1,4 @@
-/** `rpcscope spec FILE... [--format md|json|html] [-o PATH]`: the RPC specification of every operation. */
+/** `rpcscope spec FILE... [--format md|json|html | --json] [-o PATH]`: the RPC specification of every operation. */
 import { type Command, Option } from '@commander-js/extra-typings';
 import { buildSpec } from '../analyse/spec.ts';
 import { loadSpecInput } from '../analyse/spec-load.ts';
@@ -6,6 +6,9 @@ import { specResolver } from '../correlate/spec-services.ts';
 import { RpcscopeError } from '../errors.ts';
 import { renderSpecHtml } from '../render/spec-html.ts';
 import { renderSpecMarkdown } from '../render/spec-md.ts';
+import { flagSpecInput } from './damage.ts';
+import { jsonDocument } from './json.ts';
+import { jsonOption, outputOption } from './options.ts';
 import { writeOutput } from './output.ts';
 
 const FORMATS = ['md', 'json', 'html'] as const;
@@ -26,9 +29,15 @@ export function register(program: Command): void {
     .addOption(
       new Option('-f, --format <format>', 'output format (default: from -o, else md)').choices(FORMATS),
     )
-    .option('-o, --output <path>', 'write to this file instead of stdout')
+    .addOption(jsonOption('the spec as JSON (schema/spec.schema.json): --format json'))
+    .addOption(outputOption('write to this file instead of stdout (the format follows its extension)'))
     .action(async (files, o) => {
-      const format: Format = o.format ?? formatFromPath(o.output) ?? 'md';
+      if (o.json === true && o.format !== undefined && o.format !== 'json')
+        throw new RpcscopeError(
+          'RPCSCOPE_BAD_ARGUMENT',
+          `--json and --format ${o.format} ask for two formats`,
+        );
+      const format: Format = o.json === true ? 'json' : (o.format ?? formatFromPath(o.output) ?? 'md');
       let last = 0;
       const loaded = await loadSpecInput(files, {
         onProgress: (input, done, total) => {
@@ -38,14 +47,12 @@ export function register(program: Command): void {
           process.stderr.write(`[spec] ${input}: ${Math.round((100 * done) / Math.max(total, 1))} %\n`);
         },
       });
-      if (loaded.messages.length === 0)
-        throw new RpcscopeError('RPCSCOPE_INPUT_FORMAT', 'no AMQP messages found in the input', {
-          context: { input: files.join(', ') },
-        });
+      // unreadable files and damaged input: reported, the rest used, the exit status says so
+      flagSpecInput(loaded, files);
       const spec = buildSpec(loaded, { resolve: specResolver(loaded) });
       const text =
         format === 'json'
-          ? `${JSON.stringify(spec, null, 2)}\n`
+          ? jsonDocument('spec', spec)
           : format === 'html'
             ? renderSpecHtml(spec)
             : renderSpecMarkdown(spec);
