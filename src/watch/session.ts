@@ -81,12 +81,17 @@ export class WatchSession implements CaptureSink {
         this.messages++;
         if (ops) {
           this.recentMessages.push(m);
+          // bounded between refreshes too: a replay at full speed adds tens of thousands a second
+          if (this.recentMessages.length >= 2 * RECENT_MAX) this.recentMessages.splice(0, RECENT_MAX);
           this.dirty = true;
         }
       },
       call: (c) => {
         this.calls++;
-        if (ops) this.recentCalls.push(c);
+        if (ops) {
+          this.recentCalls.push(c);
+          if (this.recentCalls.length >= 2 * RECENT_MAX) this.recentCalls.splice(0, RECENT_MAX);
+        }
       },
     };
     const noRoute: RecordSink = { name: 'no-route', message: (m) => this.replies.message(m) };
