@@ -2,7 +2,7 @@
 # for the helpers shared with the nova-only rig. Its own ports, state folder, database prefix and
 # users, so it can run beside scripts/rig; every value can be overridden from the environment.
 NRIG=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd); export NRIG
-export RIG="$NRIG/../rig"
+export RIG; RIG=$(cd "$NRIG/../rig" && pwd)
 export RIG_NEUTRON=1
 export RIG_VAR=${RIG_VAR:-/tmp/rpcscope-nrig}
 export RIG_HOST=${RIG_HOST:-rpcscope-compute-1}   # nova-compute AND every neutron agent
