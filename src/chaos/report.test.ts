@@ -65,7 +65,11 @@ test('timeline HTML: self-contained SVG, faults marked, ledger shown', () => {
   assert.match(html, /<svg /);
   assert.match(html, /kill node 1/);
   assert.match(html, /fill="#fde68a"/, 'fault band drawn');
-  assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'no script, no external resource');
+  assert.doesNotMatch(
+    html,
+    /<script[^>]*\ssrc=|<link|https?:\/\/(?!www\.w3\.org)/,
+    'no external script or resource: uPlot is inlined',
+  );
   assert.match(html, /Accounting closes/);
 });
 

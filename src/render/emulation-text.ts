@@ -65,7 +65,7 @@ export function renderSummary(r: EmulationResult): string {
       ),
     );
   lines.push(
-    `publish confirms: ${r.publishConfirms.confirmed} ok, ${r.publishConfirms.nacked} failed; reconnects: ${r.reconnects}${r.pendingCallsAtEnd ? `; calls still waiting for a reply at the end: ${r.pendingCallsAtEnd}` : ''}`,
+    `publish confirms: ${r.publishConfirms.confirmed} ok, ${r.publishConfirms.nacked} failed; reconnects: ${r.reconnects}${r.pendingCallsAtEnd ? `; calls outstanding at the end (unanswered, not timed out): ${r.pendingCallsAtEnd}` : ''}`,
   );
   const last = [...r.samples]
     .reverse()

@@ -25,6 +25,17 @@ function css(): string {
   return `${uplotCss}\n${readFileSync(join(here, 'page', 'style.css'), 'utf8')}`;
 }
 
+/** esbuild options shared by the dashboard page and the report charts. */
+const BUNDLE = {
+  bundle: true,
+  platform: 'browser',
+  target: 'es2020',
+  minify: true,
+  write: false,
+  logLevel: 'silent',
+  legalComments: 'none',
+} as const;
+
 /** Bundles the page with esbuild into memory. */
 export async function buildAssets(): Promise<Assets> {
   let esbuild: typeof import('esbuild');
@@ -37,20 +48,48 @@ export async function buildAssets(): Promise<Assets> {
       { cause },
     );
   }
-  const r = await esbuild.build({
-    entryPoints: [join(here, 'page', 'app.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2020',
-    minify: true,
-    write: false,
-    logLevel: 'silent',
-    legalComments: 'none',
-  });
+  const r = await esbuild.build({ ...BUNDLE, entryPoints: [join(here, 'page', 'app.ts')], format: 'esm' });
   const js = r.outputFiles[0]?.text;
   if (js === undefined) throw new RpcscopeError('RPCSCOPE_INTERNAL', 'esbuild produced no output');
   return { js, css: css() };
+}
+
+/** The HTML reports' chart script (uPlot + page/report-charts.ts, an IIFE to inline) and uPlot's CSS. */
+export function buildReportChartsSync(): Assets {
+  let esbuild: typeof import('esbuild');
+  try {
+    esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  } catch (cause) {
+    throw new RpcscopeError(
+      'RPCSCOPE_TOOL_MISSING',
+      'the report chart bundle is not built and esbuild is not installed: run `npm run build` in a development checkout',
+      { cause },
+    );
+  }
+  const r = esbuild.buildSync({
+    ...BUNDLE,
+    entryPoints: [join(here, 'page', 'report-charts.ts')],
+    format: 'iife',
+  });
+  const js = r.outputFiles[0]?.text;
+  if (js === undefined) throw new RpcscopeError('RPCSCOPE_INTERNAL', 'esbuild produced no output');
+  const require = createRequire(import.meta.url);
+  return { js, css: readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8') };
+}
+
+let charts: Assets | undefined;
+
+/** The report charts' bundle: prebuilt (report-charts.js/.css in the dist directory) or built once. */
+export function reportChartsBundle(): Assets {
+  if (charts === undefined) {
+    const js = join(ASSETS_DIR, 'report-charts.js');
+    const css = join(ASSETS_DIR, 'report-charts.css');
+    charts =
+      existsSync(js) && existsSync(css)
+        ? { js: readFileSync(js, 'utf8'), css: readFileSync(css, 'utf8') }
+        : buildReportChartsSync();
+  }
+  return charts;
 }
 
 let cached: Promise<Assets> | undefined;
