@@ -76,6 +76,7 @@ export class EmulatedService {
   /** Queues this service declared (fanout, topic.host, reply) and deletes at stop. */
   readonly #queues: QueueDecl[];
   readonly #pending = new Map<string, PendingCall>();
+  #abandoned = 0;
   readonly #replies = new Map<string, PendingConfirmReply>();
   /** oslo's listener drops repeats of its last 16 `_unique_id`s (amqpdriver AMQPListener). */
   readonly #recent: string[] = [];
@@ -118,6 +119,11 @@ export class EmulatedService {
   /** Calls sent and neither answered nor timed out yet. */
   get pendingCalls(): number {
     return this.#pending.size;
+  }
+
+  /** Calls still unanswered (and not timed out) when stop() gave up on them. */
+  get abandonedCalls(): number {
+    return this.#abandoned;
   }
 
   /** Connects, declares and consumes. Rejects if the first connection fails (the caller counts it). */
@@ -619,6 +625,7 @@ export class EmulatedService {
   /** Closes the connection; with `deleteQueues`, deletes the queues only this service declared. */
   async stop(deleteQueues: boolean): Promise<void> {
     this.#stopping = true;
+    this.#abandoned = this.#pending.size;
     if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
     for (const p of this.#pending.values()) clearTimeout(p.timer);
     // oslo would go on waiting for the broker (retry=None); a stopping emulator cannot.

@@ -165,9 +165,10 @@ export interface EmulationResult {
   readonly methods: Record<string, MethodStats>;
   readonly reconnects: number;
   /**
-   * Calls still waiting for their reply when the steady state ended (neither answered nor timed
-   * out yet): a backlog in the broker shows here, not in `timeouts`, when the run is shorter than
-   * the RPC timeout.
+   * Calls outstanding: sent, and neither answered nor timed out when the run ended (each service
+   * counts them as it stops, after the replies of the wind-down). A backlog in the broker shows here,
+   * not in `timeouts`, when the run is shorter than the RPC timeout; calls = ok + remote errors +
+   * timeouts + outstanding.
    */
   readonly pendingCallsAtEnd?: number;
   readonly publishConfirms: { readonly confirmed: number; readonly nacked: number };
