@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 log() { echo "[setup] $*"; }
 
-PKGS="tshark tcpdump python3-oslo.messaging python3-pika chromium rabbitmq-server iproute2 procps curl"
+PKGS="tshark tcpdump python3-oslo.messaging python3-pika chromium rabbitmq-server iproute2 procps curl prometheus"
 missing=""
 for p in $PKGS; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing="$missing $p"

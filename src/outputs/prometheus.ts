@@ -12,13 +12,21 @@
  *   source drops and decoder skips.
  *
  * Label values follow oslo.messaging's collector (`_metrics/client.py`), which hands Python values
- * to prometheus_client, where `str(None)` becomes "None" and `str(True)` "True". Every label is
- * cardinality-capped: past `maxValuesPerLabel` distinct values a label reads "other" and the
- * overflow is counted, so a cloud with thousands of hosts cannot blow up the scrape.
+ * to prometheus_client, where `str(None)` becomes "None" and `str(True)` "True".
+ *
+ * Cardinality: names that are unbounded by construction never become label values. Reply queues
+ * (`reply_<uuid>`, one per client process, new ones all day) read `reply` wherever a topic,
+ * service or queue would be named (oslo.metrics has no label for them). The cap then only guards the *real* values:
+ * each metric family keeps its own `maxValuesPerLabel` values per label (a burst of new methods in
+ * one metric does not push a new topic of another into "other"), later values read "other", and
+ * both the folded observations (`rpcscope_label_overflow_total`) and the distinct folded values
+ * (`rpcscope_label_folded_series_total{metric,label}`) are counted.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { readFileSync } from 'node:fs';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RecordSink } from '../pipeline/sink.ts';
 import type { RpcCall, RpcMessage, SkipStats } from '../records.ts';
+import { isReplyQueue } from '../wire/naming.ts';
 
 /** oslo.metrics `rpc_processing_seconds_buckets`. */
 export const OSLO_BUCKETS: readonly number[] = [
@@ -69,6 +77,41 @@ export interface MetricsOptions {
    * names connections "ip:port -> ip:port"; the management API knows the client's own name).
    */
   readonly clientName?: (connectionId: string) => string | undefined;
+  /**
+   * Export prom-client's default `process_*` (CPU, memory, open fds, start time) and `nodejs_*`
+   * metrics into the registry. Default true; off when several WatchMetrics share one registry.
+   */
+  readonly processMetrics?: boolean;
+  /** The version `rpcscope_build_info` reports; default the package's own. */
+  readonly version?: string;
+}
+
+/** The package version (package.json two levels up, in the checkout and in the built package). */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The label value of a topic or routing-key-like name: reply queues fold into one `reply`. */
+export function topicLabel(topic: string): string {
+  return isReplyQueue(topic) ? 'reply' : topic;
+}
+
+/**
+ * The label value of a queue (or `vhost/queue`) name: reply queues read `reply` (`vhost/reply`).
+ * Other queue names, fanout queues included, are kept: they name what a hazard is about, and the
+ * hazard gauge only holds the hazards present now.
+ */
+export function queueLabel(object: string): string {
+  const slash = object.indexOf('/');
+  const queue = slash < 0 ? object : object.slice(slash + 1);
+  return isReplyQueue(queue) ? `${object.slice(0, slash + 1)}reply` : object;
 }
 
 /** Counters of what a source could not deliver; pulled at scrape time. */
@@ -97,31 +140,62 @@ export function processOf(m: RpcMessage, clientName?: (connectionId: string) => 
 /** The service behind a message: its process binary when known, else the topic it talks to. */
 export function serviceOf(m: RpcMessage, clientName?: (connectionId: string) => string | undefined): string {
   const p = processOf(m, clientName);
-  return p !== '' ? p : m.topic || 'unknown';
+  return p !== '' ? p : topicLabel(m.topic) || 'unknown';
 }
 
 /** Calls delivered to a server and not yet replied to, kept for the server-side end metrics. */
 const MAX_SERVER_PENDING = 100_000;
 
+/** Distinct folded values remembered per metric and label, to count each one once. */
+const MAX_FOLDED_TRACKED = 10_000;
+
+/**
+ * The cardinality cap, per metric family and label. `overflow` counts folded observations;
+ * `folded` the distinct values folded into "other" per "metric\0label" (exact up to
+ * MAX_FOLDED_TRACKED remembered values, then each further fold counts as a new value: an upper bound).
+ */
 class LabelCap {
   private readonly seen = new Map<string, Set<string>>();
+  private readonly foldedSeen = new Map<string, Set<string>>();
+  readonly folded = new Map<string, number>();
   overflow = 0;
   constructor(private readonly max: number) {}
-  value(label: string, v: string): string {
-    let s = this.seen.get(label);
+  value(metric: string, label: string, v: string): string {
+    const key = `${metric}\0${label}`;
+    let s = this.seen.get(key);
     if (s === undefined) {
       s = new Set();
-      this.seen.set(label, s);
+      this.seen.set(key, s);
     }
     if (s.has(v)) return v;
     if (s.size >= this.max) {
       this.overflow++;
+      let f = this.foldedSeen.get(key);
+      if (f === undefined) {
+        f = new Set();
+        this.foldedSeen.set(key, f);
+      }
+      if (!f.has(v)) {
+        if (f.size < MAX_FOLDED_TRACKED) f.add(v);
+        this.folded.set(key, (this.folded.get(key) ?? 0) + 1);
+      }
       return 'other';
     }
     s.add(v);
     return v;
   }
 }
+
+/** prom-client default metrics that promtool rejects; their unsuffixed twins stay. */
+const LINT_FAILING_DEFAULTS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+/** Cap scopes: the metric families that share one set of label values. */
+const CLIENT = 'oslo_messaging_rpc_client';
+const SERVER = 'oslo_messaging_rpc_server';
 
 export class WatchMetrics implements RecordSink {
   readonly name = 'metrics';
@@ -345,13 +419,38 @@ export class WatchMetrics implements RecordSink {
     const cap = this.cap;
     new Counter({
       name: 'rpcscope_label_overflow_total',
-      help: 'Label values folded into "other" by the per-label cardinality cap.',
+      help: 'Observations whose label value was folded into "other" by the per-metric cardinality cap.',
       registers,
       collect() {
         this.reset();
         this.inc(cap.overflow);
       },
     });
+    new Counter({
+      name: 'rpcscope_label_folded_series_total',
+      help: 'Distinct label values folded into "other" by the cardinality cap, by metric family and label.',
+      labelNames: ['metric', 'label'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [key, n] of cap.folded) {
+          const i = key.indexOf('\0');
+          this.inc({ metric: key.slice(0, i), label: key.slice(i + 1) }, n);
+        }
+      },
+    });
+    new Gauge({
+      name: 'rpcscope_build_info',
+      help: 'rpcscope build information: always 1, the version and Node.js runtime as labels.',
+      labelNames: ['version', 'nodejs'],
+      registers,
+    }).set({ version: opts.version ?? packageVersion(), nodejs: process.versions.node }, 1);
+    if (opts.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // prom-client's gauges named *_total fail `promtool check metrics` (a non-counter with the
+      // counter suffix); the same figures are there without the suffix (nodejs_active_handles…).
+      for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
+    }
   }
 
   /** Register a source's counters (pulled at each scrape). */
@@ -364,12 +463,12 @@ export class WatchMetrics implements RecordSink {
     this.skipSources.set(name, skips);
   }
 
-  private v(label: string, value: string): string {
-    return this.cap.value(label, value);
+  private v(scope: string, label: string, value: string): string {
+    return this.cap.value(scope, label, value);
   }
 
-  private method(m: RpcMessage): string {
-    return this.v('method', m.method ?? 'None');
+  private method(scope: string, m: RpcMessage): string {
+    return this.v(scope, 'method', m.method ?? 'None');
   }
 
   /** oslo client labels of the caller side of a call/cast/fanout publish. */
@@ -377,14 +476,14 @@ export class WatchMetrics implements RecordSink {
     const fanout = m.kind === 'fanout';
     return {
       call_type: m.kind === 'call' ? 'call' : 'cast',
-      exchange: this.v('exchange', m.exchange),
-      topic: this.v('topic', m.topic),
-      namespace: this.v('namespace', py(m.namespace)),
-      version: this.v('version', py(m.version)),
-      server: this.serverLabel ? this.v('server', py(m.server)) : '',
+      exchange: this.v(CLIENT, 'exchange', m.exchange),
+      topic: this.v(CLIENT, 'topic', topicLabel(m.topic)),
+      namespace: this.v(CLIENT, 'namespace', py(m.namespace)),
+      version: this.v(CLIENT, 'version', py(m.version)),
+      server: this.serverLabel ? this.v(CLIENT, 'server', py(m.server)) : '',
       fanout: fanout ? 'True' : 'None',
-      process: this.v('process', processOf(m, this.clientName)),
-      method: this.method(m),
+      process: this.v(CLIENT, 'process', processOf(m, this.clientName)),
+      method: this.method(CLIENT, m),
       timeout: m.timeoutS !== undefined ? String(m.timeoutS) : 'None',
     };
   }
@@ -400,14 +499,14 @@ export class WatchMetrics implements RecordSink {
     if (server === undefined && q !== undefined && q.startsWith(`${deliver.topic}.`))
       server = q.slice(deliver.topic.length + 1);
     return {
-      exchange: this.v('exchange', deliver.exchange),
-      topic: this.v('topic', deliver.topic),
-      server: this.serverLabel ? this.v('server', py(server)) : '',
+      exchange: this.v(SERVER, 'exchange', deliver.exchange),
+      topic: this.v(SERVER, 'topic', topicLabel(deliver.topic)),
+      server: this.serverLabel ? this.v(SERVER, 'server', py(server)) : '',
       endpoint: 'None',
-      namespace: this.v('namespace', py(deliver.namespace)),
-      version: this.v('version', py(deliver.version)),
-      method: this.method(deliver),
-      process: this.v('process', processOf(deliver, this.clientName)),
+      namespace: this.v(SERVER, 'namespace', py(deliver.namespace)),
+      version: this.v(SERVER, 'version', py(deliver.version)),
+      method: this.method(SERVER, deliver),
+      process: this.v(SERVER, 'process', processOf(deliver, this.clientName)),
     };
   }
 
@@ -417,7 +516,7 @@ export class WatchMetrics implements RecordSink {
     this.messages.inc({ kind: m.kind, event });
     this.bytes.inc({ kind: m.kind, event }, m.bodySize);
     this.serviceMessages.inc({
-      service: this.v('service', serviceOf(m, this.clientName)),
+      service: this.v('rpcscope_service_messages', 'service', serviceOf(m, this.clientName)),
       kind: m.kind,
       event,
     });
@@ -430,8 +529,8 @@ export class WatchMetrics implements RecordSink {
     }
     if (event === 'publish') {
       this.topicMessages.inc({
-        exchange: this.v('exchange', m.exchange),
-        topic: this.v('topic', m.topic),
+        exchange: this.v('rpcscope_topic_messages', 'exchange', m.exchange),
+        topic: this.v('rpcscope_topic_messages', 'topic', topicLabel(m.topic)),
         kind: m.kind,
       });
       switch (m.kind) {
@@ -448,8 +547,8 @@ export class WatchMetrics implements RecordSink {
         }
         case 'notification':
           this.notifications.inc({
-            event_type: this.v('event_type', m.eventType ?? 'None'),
-            priority: this.v('priority', m.priority ?? 'None'),
+            event_type: this.v('rpcscope_notifications', 'event_type', m.eventType ?? 'None'),
+            priority: this.v('rpcscope_notifications', 'priority', m.priority ?? 'None'),
           });
           break;
         case 'reply':
@@ -487,7 +586,7 @@ export class WatchMetrics implements RecordSink {
     this.serverEnd.inc(p.labels);
     this.serverSeconds.observe(p.labels, Math.max(0, r.wire.ts - p.ts) / 1000);
     if (r.failure !== undefined)
-      this.serverException.inc({ ...p.labels, exception: this.v('exception', r.failure.class) });
+      this.serverException.inc({ ...p.labels, exception: this.v(SERVER, 'exception', r.failure.class) });
   }
 
   /** A reply found NO_ROUTE without a Basic.Return on the wire (firehose; see no-route.ts). */
@@ -499,8 +598,9 @@ export class WatchMetrics implements RecordSink {
   call(c: RpcCall): void {
     const m = c.call;
     const cl = this.clientLabels(m);
-    const topic = this.v('topic', m.topic);
-    const method = this.method(m);
+    // rpcscope_calls_total and the call histograms share one scope: one call, one label set.
+    const topic = this.v('rpcscope_calls', 'topic', topicLabel(m.topic));
+    const method = this.method('rpcscope_calls', m);
     this.calls.inc({ topic, method, outcome: c.outcome });
     // oslo's collector is a context manager: end and duration are sent even when the call raised.
     this.clientEnd.inc(cl);
@@ -514,7 +614,7 @@ export class WatchMetrics implements RecordSink {
       this.callSeconds.observe({ topic, method }, c.latencyMs / 1000);
     }
     if (c.outcome === 'remote-error') {
-      const exception = this.v('exception', c.reply?.failure?.class ?? 'RemoteError');
+      const exception = this.v(CLIENT, 'exception', c.reply?.failure?.class ?? 'RemoteError');
       this.clientException.inc({ ...cl, exception });
     }
     if (c.queueMs !== undefined) this.queueSeconds.observe({ topic, method }, c.queueMs / 1000);
@@ -524,7 +624,11 @@ export class WatchMetrics implements RecordSink {
   /** Replace the hazard gauges with the current list (absent hazards disappear). */
   hazards(list: readonly { readonly kind: string; readonly object: string }[]): void {
     this.hazardGauge.reset();
-    for (const h of list) this.hazardGauge.set({ hazard: h.kind, object: this.v('object', h.object) }, 1);
+    for (const h of list)
+      this.hazardGauge.set(
+        { hazard: h.kind, object: this.v('rpcscope_broker_hazard', 'object', queueLabel(h.object)) },
+        1,
+      );
   }
 
   text(): Promise<string> {
