@@ -5,15 +5,20 @@
  */
 import { z } from 'zod';
 import { RpcscopeError } from '../errors.ts';
+import { DURATION_EXAMPLES, parseDurationS } from '../util/units.ts';
 
 /** "20s", "500ms", "2m", "1.5" (seconds) → seconds. */
 export function parseDuration(v: string | number, what = 'duration'): number {
   if (typeof v === 'number') return v;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
-  if (m === null)
-    throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `${what}: "${v}" is not a duration (20s, 500ms, 2m)`);
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n / 1000 : m[2] === 'm' ? n * 60 : n;
+  // the one duration grammar of every command and file (src/util/units.ts)
+  try {
+    return parseDurationS(v);
+  } catch {
+    throw new RpcscopeError(
+      'RPCSCOPE_BAD_ARGUMENT',
+      `${what}: "${v}" is not a duration (${DURATION_EXAMPLES})`,
+    );
+  }
 }
 
 const Dur = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {

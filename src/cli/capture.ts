@@ -1,7 +1,7 @@
 /**
- * `rpcscope capture --amqp URL --vhost V --out FILE [--duration S]`: live firehose capture written
+ * `rpcscope capture --amqp URL --vhost V -o FILE [--duration D]`: live firehose capture written
  * in the rabbitmq_tracing plugin's JSON log format.
- * `rpcscope capture --tcpdump IFACE --out FILE.pcap [--duration S]`: tcpdump of the AMQP port.
+ * `rpcscope capture --tcpdump IFACE -o FILE.pcap [--duration D]`: tcpdump of the AMQP port.
  * Stops after --duration, or on Ctrl-C / SIGTERM; tracing is restored on every way out.
  */
 import { type Command, Option } from '@commander-js/extra-typings';
@@ -11,15 +11,7 @@ import { exitStatus, RpcscopeError } from '../errors.ts';
 import type { CaptureEvent } from '../records.ts';
 import { onStopSignal, type StopHandle } from '../util/stop.ts';
 import { redactUrl } from '../util/url.ts';
-
-function positiveNumber(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0)
-      throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `${name} must be a positive number, got "${v}"`);
-    return n;
-  };
-}
+import { countOption, durationOption, hiddenAlias, outputOption, portOption } from './options.ts';
 
 function mb(bytes: number): string {
   return `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1)} MB`;
@@ -182,26 +174,27 @@ export function register(program: Command): void {
     )
     .option('--vhost <vhost>', 'vhost to capture with --amqp (tracing is per vhost)')
     .addOption(new Option('--tcpdump <iface>', 'capture with tcpdump on this interface (lo, eth0, any)'))
-    .requiredOption('-o, --out <file>', 'output file: tracing JSON log (--amqp) or pcap (--tcpdump)')
-    .option(
-      '-d, --duration <seconds>',
-      'stop after this many seconds (default: until Ctrl-C)',
-      positiveNumber('--duration'),
-    )
-    .option('--port <port>', 'AMQP port for --tcpdump', positiveNumber('--port'), 5672)
+    .addOption(outputOption('output file: tracing JSON log (--amqp) or pcap (--tcpdump)'))
+    .addOption(hiddenAlias('--out <file>', '--output'))
+    .addOption(durationOption('-d, --duration <d>', 'stop after this long (default: until Ctrl-C)'))
+    .addOption(portOption('--port <port>', 'AMQP port for --tcpdump').default(5672))
     .option(
       '--management <url>',
       'management API URL for switching tracing (default http://<amqp host>:15672; RPCSCOPE_MGMT_USER/PASS)',
     )
-    .option(
-      '--max-backlog <n>',
-      'trace messages the broker may hold for us before it drops the oldest (counted)',
-      positiveNumber('--max-backlog'),
+    .addOption(
+      countOption(
+        '--max-backlog <n>',
+        'trace messages the broker may hold for us before it drops the oldest (counted)',
+      ),
     )
-    .action(async (o) => {
+    .action(async ({ output, out, ...o }) => {
+      const file = output ?? out;
+      if (file === undefined)
+        throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', 'give -o FILE: where the capture is written');
       const stop = onStopSignal();
       try {
-        await capture(o, stop);
+        await capture({ ...o, out: file }, stop);
       } finally {
         stop.dispose();
       }

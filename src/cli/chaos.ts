@@ -10,10 +10,12 @@ import { Cluster, type QueueMode } from '../broker/cluster.ts';
 import { haTable } from '../chaos/ha.ts';
 import { parseChaosScenario } from '../chaos/load.ts';
 import { type ChaosResult, runChaos } from '../chaos/run.ts';
-import { describeFault, type Fault, parseDuration, parseFaultFlag } from '../chaos/timeline.ts';
+import { describeFault, type Fault, parseFaultFlag } from '../chaos/timeline.ts';
 import { EXIT, exitStatus, RpcscopeError } from '../errors.ts';
 import { onStopSignal } from '../util/stop.ts';
 import { forFlag } from './flags.ts';
+import { jsonDocument } from './json.ts';
+import { countOption, durationOption, hiddenAlias, jsonOption, outputOption } from './options.ts';
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
@@ -40,13 +42,20 @@ export function register(program: Command): void {
       ] as const),
     )
     .option('--ha', 'the HA failover experiment: --queues all and a table beside the RabbitMQ 3.5 figures')
-    .option('--duration <d>', 'measured traffic time (e.g. 90s)')
-    .option('--drain <d>', 'time after the window for in-flight messages (default RPC timeout + 5 s)')
-    .option('--out <dir>', 'where JSON and HTML reports go', 'chaos-out')
-    .option('--net-ticktime <s>', 'net_ticktime of a cluster started here', (v) => Number(v), 60)
-    .option('--seed <n>', 'PRNG seed', (v) => Number(v), 1)
-    .option('--json', 'print the results as JSON')
-    .action(async (file, o) => {
+    .addOption(durationOption('--duration <d>', 'measured traffic time'))
+    .addOption(
+      durationOption(
+        '--drain <d>',
+        'time after the window for in-flight messages (default RPC timeout + 5 s)',
+      ),
+    )
+    .addOption(outputOption('directory for the JSON and HTML report of each run').default('chaos-out'))
+    .addOption(hiddenAlias('--out <dir>', '--output'))
+    .addOption(durationOption('--net-ticktime <d>', 'net_ticktime of a cluster started here').default(60))
+    .addOption(countOption('--seed <n>', 'PRNG seed', 0).default(1))
+    .addOption(jsonOption('the results as JSON on stdout (schema/chaos.schema.json) instead of tables'))
+    .action(async (file, { out, output, ...o }) => {
+      const outDir = out ?? output;
       const text = await readFile(file, 'utf8').catch((e: unknown) => {
         throw new RpcscopeError('RPCSCOPE_INPUT_NOT_FOUND', `cannot read ${file}`, {
           cause: e,
@@ -59,8 +68,8 @@ export function register(program: Command): void {
       const chaos = {
         ...section,
         faults,
-        ...(o.duration !== undefined ? { duration: parseDuration(o.duration, '--duration') } : {}),
-        ...(o.drain !== undefined ? { drain: parseDuration(o.drain, '--drain') } : {}),
+        ...(o.duration !== undefined ? { duration: o.duration } : {}),
+        ...(o.drain !== undefined ? { drain: o.drain } : {}),
       };
       const modes: QueueMode[] =
         o.ha || o.queues === 'all'
@@ -80,7 +89,7 @@ export function register(program: Command): void {
           queues: modes[0]!,
           amqpBasePort: 0,
           mgmtBasePort: 0,
-          netTicktime: section.cluster?.netTicktime ?? o.netTicktime,
+          netTicktime: section.cluster?.netTicktime ?? Math.round(o.netTicktime),
           // the reaper removes the cluster even if this process is killed
           ownerPid: process.pid,
           progress: (l) => log(`cluster ${l}`),
@@ -103,12 +112,12 @@ export function register(program: Command): void {
             scenario,
             chaos,
             queues: q,
-            outDir: o.out,
+            outDir,
             seed: o.seed,
             progress: log,
           });
           results.push(r);
-          if (!o.json) printResult(r, o.out);
+          if (!o.json) printResult(r, outDir);
         }
       } finally {
         stop.dispose();
@@ -118,7 +127,7 @@ export function register(program: Command): void {
           if (o.cluster === undefined) await rm(cluster.dir, { recursive: true, force: true });
         }
       }
-      if (o.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+      if (o.json) process.stdout.write(jsonDocument('chaos', results));
       else if (modes.length > 1 || o.ha) process.stdout.write(`\n${haTable(results)}\n`);
       if (results.some((r) => !r.ledger.closes)) process.exitCode = exitStatus('RPCSCOPE_RUN_INCOMPLETE');
     });

@@ -2,15 +2,10 @@
 import { type Command, Option } from '@commander-js/extra-typings';
 import Table from 'cli-table3';
 import { Cluster, QUEUE_MODES } from '../broker/cluster.ts';
-import { RpcscopeError } from '../errors.ts';
+import { jsonDocument } from './json.ts';
+import { countOption, durationOption, jsonOption } from './options.ts';
 
 const DEFAULT_DIR = '/tmp/rpcscope-cluster';
-
-function int(v: string): number {
-  const n = Number.parseInt(v, 10);
-  if (!Number.isInteger(n) || n < 0) throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `not a number: ${v}`);
-  return n;
-}
 
 export function register(program: Command): void {
   const cluster = program.command('cluster');
@@ -18,17 +13,22 @@ export function register(program: Command): void {
   cluster
     .command('up')
     .description('start an N-node cluster on 127.0.0.1 (AMQP 5701.., management 15701..)')
-    .option('--nodes <n>', 'number of nodes', int, 3)
+    .addOption(countOption('--nodes <n>', 'number of nodes').default(3))
     .addOption(new Option('--queues <mode>', 'queue mode').choices(QUEUE_MODES).default('classic' as const))
     .option('--dir <dir>', 'working folder (data, logs, cookie, state)', DEFAULT_DIR)
-    .option('--amqp-port <port>', 'first AMQP port (0 = any free)', int, 5701)
-    .option('--mgmt-port <port>', 'first management port (0 = any free)', int, 15701)
+    .addOption(countOption('--amqp-port <port>', 'first AMQP port (0 = any free)', 0).default(5701))
+    .addOption(countOption('--mgmt-port <port>', 'first management port (0 = any free)', 0).default(15701))
     .addOption(
       new Option('--partition-handling <mode>', 'cluster_partition_handling')
         .choices(['ignore', 'pause_minority', 'autoheal'] as const)
         .default('pause_minority' as const),
     )
-    .option('--net-ticktime <s>', 'Erlang net_ticktime (seconds until a silent peer is down)', int, 60)
+    .addOption(
+      durationOption(
+        '--net-ticktime <d>',
+        'Erlang net_ticktime (how long until a silent peer is down)',
+      ).default(60),
+    )
     .action(async (o) => {
       const c = await Cluster.up({
         dir: o.dir,
@@ -37,7 +37,7 @@ export function register(program: Command): void {
         amqpBasePort: o.amqpPort,
         mgmtBasePort: o.mgmtPort,
         partitionHandling: o.partitionHandling,
-        netTicktime: o.netTicktime,
+        netTicktime: Math.round(o.netTicktime),
         progress: (l) => process.stderr.write(`[cluster] ${l}\n`),
       });
       printStatus(await c.status());
@@ -50,10 +50,10 @@ export function register(program: Command): void {
     .command('status')
     .description('show nodes, partitions and alarms')
     .option('--dir <dir>', 'working folder', DEFAULT_DIR)
-    .option('--json', 'print JSON')
+    .addOption(jsonOption('the status as JSON on stdout (schema/cluster-status.schema.json)'))
     .action(async (o) => {
       const s = await (await Cluster.open(o.dir)).status();
-      if (o.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      if (o.json) process.stdout.write(jsonDocument('cluster-status', s));
       else printStatus(s);
     });
 

@@ -26,6 +26,7 @@ import { renderSummary } from '../render/emulation-text.ts';
 import { renderSpecHtml } from '../render/spec-html.ts';
 import { renderSpecMarkdown } from '../render/spec-md.ts';
 import { redactUrl } from '../util/url.ts';
+import { countOption, durationOption, hiddenAlias, jsonOption, outputOption } from './options.ts';
 import { writeOutput } from './output.ts';
 import { printReport, reportFiles } from './report.ts';
 
@@ -146,13 +147,14 @@ async function emulateStep(
 export function register(program: Command): void {
   program
     .command('demo')
-    .option('--json', 'print only the report of the bundled capture, as one JSON object')
-    .option('--out <dir>', 'where to write spec.html, spec.md and emulation.html', 'rpcscope-demo')
+    .addOption(jsonOption('print only the report of the bundled capture, as one JSON object'))
+    .addOption(outputOption('directory for spec.html, spec.md and emulation.html').default('rpcscope-demo'))
+    .addOption(hiddenAlias('--out <dir>', '--output'))
     .option('--offline', 'skip the emulation even when a broker answers')
     .option('--amqp <url>', 'broker for the emulation step', 'amqp://guest:guest@127.0.0.1:5672')
     .option('--management <url>', 'its management API', 'http://127.0.0.1:15672')
-    .option('--computes <n>', 'emulated nova-computes', (v) => Number.parseInt(v, 10), 20)
-    .option('--duration <s>', 'steady state of the emulation, seconds', (v) => Number(v), 20)
+    .addOption(countOption('--computes <n>', 'emulated nova-computes').default(20))
+    .addOption(durationOption('--duration <d>', 'steady state of the emulation').default(20))
     .action(async (o) => {
       const path = bundledBootCapture();
       try {
@@ -173,9 +175,10 @@ export function register(program: Command): void {
       );
       say('\n== 1. measure: every message of the boot (rpcscope report)\n');
       printReport(await reportFiles([path], 'demo'), false);
-      await mkdir(o.out, { recursive: true });
-      await specStep(o.out);
+      const outDir = o.out ?? o.output;
+      await mkdir(outDir, { recursive: true });
+      await specStep(outDir);
       if (o.offline === true) say('\n== 3. emulate: skipped (--offline)');
-      else await emulateStep(o.out, o.amqp, o.management, o.computes, o.duration);
+      else await emulateStep(outDir, o.amqp, o.management, o.computes, o.duration);
     });
 }

@@ -1,6 +1,6 @@
 /**
  * `rpcscope emulate scenario.yaml [--computes N] [--duration D] [--amqp URL] [--shard i/N]
- *  [--json OUT] [--html OUT] [--find-limit --objective ...] [--merge A.json B.json ...]`
+ *  [--json] [-o OUT.json] [--html OUT] [--find-limit --objective ...] [--merge A.json B.json ...]`
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
@@ -16,15 +16,9 @@ import { renderHtml } from '../render/emulation-html.ts';
 import { renderSummary } from '../render/emulation-text.ts';
 import { onStopSignal } from '../util/stop.ts';
 import { forFlag } from './flags.ts';
+import { jsonDocument } from './json.ts';
+import { countOption, durationOption, outputOption, rateOption } from './options.ts';
 import { writeOutput } from './output.ts';
-
-/** "90", "90s", "5m", "1h" → seconds. */
-export function parseDuration(v: string): number {
-  const m = /^([0-9.]+)\s*(s|m|h)?$/.exec(v.trim());
-  if (m === null)
-    throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `duration "${v}" not understood; use 90, 90s, 5m or 1h`);
-  return Number(m[1]) * (m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1);
-}
 
 function readJson(path: string): EmulationResult {
   try {
@@ -37,9 +31,31 @@ function readJson(path: string): EmulationResult {
   }
 }
 
-async function output(r: EmulationResult, o: { json?: string; html?: string }): Promise<void> {
-  process.stdout.write(renderSummary(r));
-  if (o.json !== undefined) await writeOutput(o.json, `${JSON.stringify(r, null, 1)}\n`);
+interface OutputFlags {
+  /** `--json`: the result as JSON on stdout (the summary goes to stderr), or into -o; a string is
+   * the old `--json FILE` spelling, still read. */
+  readonly json?: string | true;
+  readonly output?: string;
+  readonly html?: string;
+}
+
+/** Where the JSON document goes: -o, the old `--json FILE`, stdout with `--json`, or nowhere. */
+function jsonTarget(o: OutputFlags): { file: string } | 'stdout' | undefined {
+  if (o.output !== undefined) return { file: o.output };
+  if (typeof o.json === 'string') return { file: o.json };
+  return o.json === true ? 'stdout' : undefined;
+}
+
+/** The text summary (stdout, or stderr when stdout carries the JSON), then the JSON and HTML. */
+async function output(kind: 'emulation' | 'find-limit', value: object, text: string, o: OutputFlags) {
+  const json = jsonTarget(o);
+  (json === 'stdout' ? process.stderr : process.stdout).write(text);
+  if (json === 'stdout') process.stdout.write(jsonDocument(kind, value, 1));
+  else if (json !== undefined) await writeOutput(json.file, jsonDocument(kind, value, 1));
+}
+
+async function outputResult(r: EmulationResult, o: OutputFlags): Promise<void> {
+  await output('emulation', r, renderSummary(r), o);
   if (o.html !== undefined) await writeOutput(o.html, renderHtml(r));
 }
 
@@ -47,36 +63,45 @@ export function register(program: Command): void {
   program
     .command('emulate')
     .argument('[scenario]', 'scenario YAML (from `rpcscope model` or written by hand)')
-    .option('--computes <n>', 'count of the scalable service group (nova-compute)', (v) =>
-      Number.parseInt(v, 10),
-    )
-    .option('--duration <d>', 'steady-state duration after ramp-up: 90, 90s, 5m', parseDuration, 60)
+    .addOption(countOption('--computes <n>', 'count of the scalable service group (nova-compute)'))
+    .addOption(durationOption('--duration <d>', 'steady-state duration after ramp-up').default(60))
     .option('--amqp <url>', 'broker URL for services without their own (overrides the scenario)')
     .option('--management <url>', 'management API URL (default: broker host, port 15672)')
     .option('--no-management', 'do not sample the broker through the management API')
     .option('--shard <i/N>', 'emulate only shard i of N (1-based); services split deterministically')
-    .option('--connect-rate <perS>', 'new connections per second during ramp-up', (v) => Number(v), 200)
-    .option('--sample <s>', 'sampling interval in seconds', (v) => Number(v), 5)
-    .option('--seed <n>', 'PRNG seed', (v) => Number.parseInt(v, 10), 1)
+    .addOption(
+      rateOption(
+        '--connect-rate <rate>',
+        'new connections during ramp-up: per second, or 200/s, 6000/min',
+        's',
+      ).default(200),
+    )
+    .addOption(durationOption('--sample <d>', 'sampling interval').default(5))
+    .addOption(countOption('--seed <n>', 'PRNG seed', 0).default(1))
     .option('--no-teardown', 'leave declared queues in place at the end')
-    .option('--json <out>', 'write the full result as JSON')
-    .option('--html <out>', 'write a self-contained HTML report')
+    .option(
+      '--json [file]',
+      'the full result as JSON (schema/emulation.schema.json) on stdout, the summary then on stderr; with -o into that file',
+    )
+    .addOption(outputOption('write the full result as JSON to this file (the summary stays on stdout)'))
+    .option('--html <file>', 'write a self-contained HTML report')
     .option('--find-limit', 'step computes up until --objective breaks; report the largest count that held')
     .option('--objective <spec>', 'for --find-limit: e.g. "p99<1s,timeouts<0.1%"', 'p99<1s,timeouts<0.1%')
-    .option(
-      '--max-computes <n>',
-      'for --find-limit: stop stepping here',
-      (v) => Number.parseInt(v, 10),
-      10000,
-    )
-    .option('--step <n>', 'for --find-limit: add this many computes per step (default: double)', (v) =>
-      Number.parseInt(v, 10),
+    .addOption(countOption('--max-computes <n>', 'for --find-limit: stop stepping here').default(10000))
+    .addOption(
+      countOption('--step <n>', 'for --find-limit: add this many computes per step (default: double)'),
     )
     .option('--merge <results...>', 'merge shard results (JSON files) instead of running')
-    .action(async (file, o) => {
+    .action(async (scenarioArg, o) => {
+      let file = scenarioArg;
+      // `emulate --json scenario.yaml`: the optional value took the scenario; it is the scenario
+      if (file === undefined && typeof o.json === 'string' && /\.ya?ml$/i.test(o.json)) {
+        file = o.json;
+        o.json = true;
+      }
       if (o.merge !== undefined) {
         const merged = mergeResults(o.merge.map(readJson));
-        await output(merged, o);
+        await outputResult(merged, o);
         return;
       }
       if (file === undefined)
@@ -182,12 +207,11 @@ export function register(program: Command): void {
               ? `first broken at ${limit.firstBroken.computes}: ${limit.firstBroken.broken.join('; ')}`
               : `did not break up to ${o.maxComputes}`,
           ];
-          process.stdout.write(`${lines.join('\n')}\n`);
-          if (o.json !== undefined) await writeOutput(o.json, `${JSON.stringify(limit, null, 1)}\n`);
+          await output('find-limit', limit, `${lines.join('\n')}\n`, o);
           return;
         }
         const r = await run(o.computes);
-        await output(r, o);
+        await outputResult(r, o);
         if (stop.signal.aborted) process.exitCode = exitStatus('RPCSCOPE_INTERRUPTED');
         else if (r.stoppedBy === 'broker') process.exitCode = exitStatus('RPCSCOPE_BROKER_UNREACHABLE');
         else if (!r.complete) process.exitCode = exitStatus('RPCSCOPE_RUN_INCOMPLETE');

@@ -12,6 +12,7 @@ import { OtlpTraces } from '../outputs/otlp.ts';
 import { WatchMetrics } from '../outputs/prometheus.ts';
 import { EventStore, type Retention } from '../outputs/store.ts';
 import type { SkipStats } from '../records.ts';
+import { parseDurationMs, parseSize as parseSizeBytes } from '../util/units.ts';
 import { redactUrl } from '../util/url.ts';
 import { LiveState } from '../web/live.ts';
 import { type RunningDashboard, startDashboard } from '../web/server.ts';
@@ -268,19 +269,12 @@ export async function startWatch(opts: WatchOptions): Promise<RunningWatch> {
   };
 }
 
-/** Parses "7d", "12h", "30m", "90s" or plain seconds into milliseconds. */
+/** Parses "7d", "12h", "30m", "90s", "500ms" or plain seconds into milliseconds (src/util/units.ts). */
 export function parseDuration(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(s.trim());
-  if (m === null)
-    throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `not a duration: "${s}" (use e.g. 90s, 30m, 12h, 7d)`);
-  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] ?? ''] ?? 1;
-  return Number(m[1]) * unit * 1000;
+  return parseDurationMs(s);
 }
 
-/** Parses "2G", "500M", "64k" or plain bytes. */
+/** Parses "2G", "500MB", "64KiB" or plain bytes (binary units: src/util/units.ts). */
 export function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(s.trim());
-  if (m === null) throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', `not a size: "${s}" (use e.g. 500M, 2G)`);
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[(m[2] ?? '').toLowerCase()] ?? 1;
-  return Math.floor(Number(m[1]) * unit);
+  return parseSizeBytes(s);
 }
