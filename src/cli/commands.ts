@@ -75,4 +75,9 @@ export const commands: readonly CommandEntry[] = [
       'run a scenario with faults on a timeline on a local RabbitMQ cluster; account for every message',
     load: () => import('./chaos.ts'),
   },
+  {
+    name: 'completion',
+    description: 'print the bash or zsh completion script: source <(rpcscope completion bash)',
+    load: () => import('./completion.ts'),
+  },
 ];
