@@ -172,6 +172,17 @@ export interface RemoteFailure {
   readonly message: string;
 }
 
+/**
+ * What a neutron message's arguments or payload tell without being copied out
+ * (src/wire/oslo/hints.ts): resource ids it acts on, the agent reporting its state.
+ */
+export interface MessageHints {
+  /** Dashed UUIDs in the arguments / payload (networks, ports, routers, devices…), lower case. */
+  readonly ids?: readonly string[];
+  /** `report_state`'s agent_state: the agent's binary, host and agent_type. */
+  readonly agent?: { readonly binary: string; readonly host?: string; readonly agentType?: string };
+}
+
 /** The oslo.messaging meaning of one WireMessage. The context is redacted. */
 export interface RpcMessage {
   readonly wire: Omit<WireMessage, 'body'>;
@@ -207,6 +218,8 @@ export interface RpcMessage {
   /** Redacted `_context_*` (without the prefix). */
   readonly context: Readonly<Record<string, unknown>>;
   readonly bodySize: number;
+  /** neutron calls, casts, fanouts and notifications: resource ids and agent state (MessageHints). */
+  readonly hints?: MessageHints;
 }
 
 export type CallOutcome = 'ok' | 'remote-error' | 'unanswered' | 'no-route';

@@ -31,6 +31,11 @@ export interface SpecRpc {
   readonly latencyMs?: { readonly median: number; readonly max: number };
   /** Median offset of the first such message in the operation, ms. */
   readonly firstOffsetMs: number;
+  /**
+   * Joined to the operation by a shared resource id and timing, not by request id (an agent's
+   * reaction in its own context): the reason of the first such link. Absent: joined by request id.
+   */
+  readonly inferredLink?: string;
 }
 
 export interface SpecBackgroundNote {
@@ -183,6 +188,7 @@ export function aggregateOperations(ops: readonly Operation[]): SpecOperation[] 
       replyBytes: number[];
       latency: number[];
       offsets: number[];
+      inferredLink?: string;
     }
     const rows = new Map<string, RowAcc>();
     g.forEach((op, i) => {
@@ -208,6 +214,7 @@ export function aggregateOperations(ops: readonly Operation[]): SpecOperation[] 
           rows.set(k, acc);
         }
         acc.counts[i] = (acc.counts[i] ?? 0) + 1;
+        if (s.inferredLink !== undefined) acc.inferredLink ??= s.inferredLink;
         acc.bytes.push(s.bodySize);
         if (s.latencyMs !== undefined) acc.latency.push(s.latencyMs);
         if (!seen.has(k)) {
@@ -235,6 +242,7 @@ export function aggregateOperations(ops: readonly Operation[]): SpecOperation[] 
           ? { latencyMs: { median: round1(median(r.latency)), max: round1(Math.max(...r.latency)) } }
           : {}),
         firstOffsetMs: round1(median(r.offsets)),
+        ...(r.inferredLink !== undefined ? { inferredLink: r.inferredLink } : {}),
       };
     });
     rpc.sort((a, b) => a.firstOffsetMs - b.firstOffsetMs);

@@ -5,6 +5,8 @@
  * `nova/scheduler/client/query.py` and `nova/compute/api.py` (which API action casts what).
  */
 
+import { isServerToAgentTopic, neutronAgentOfMethod, serviceOfTopic as neutronService } from './services.ts';
+
 export interface AliasEntry {
   /** Topic the starting message goes to (routing key before the first '.'; fanout: exchange without `_fanout`). */
   readonly topic: string;
@@ -130,6 +132,11 @@ export function aliasFor(topic: string, method: string | undefined): AliasEntry 
 /** Service type that, by nova's code, sends this message; undefined when not known. */
 export function knownSender(topic: string, method: string | undefined): string | undefined {
   if (method === undefined) return undefined;
+  // neutron-server's notifiers: versioned-object pushes (resources_rpc.py ResourcesPushRpcApi),
+  // the agent notifiers (q-agent-notifier-*, dhcp_agent, l3_agent: agentnotifiers/, ml2/rpc.py)
+  if (isServerToAgentTopic(topic)) return 'neutron-server';
+  const agent = neutronAgentOfMethod(topic, method);
+  if (agent !== undefined) return agent;
   if (topic === 'conductor' && isObjectRpc(method)) return 'nova-compute';
   const direct = senderByTopicMethod[`${topic}.${method}`];
   if (direct !== undefined) return direct;
@@ -150,6 +157,7 @@ export function serviceOfTopic(topic: string): string {
     case 'versioned_notifications':
       return 'notifications';
     default:
-      return topic;
+      // neutron's topics (q-plugin → neutron-server, dhcp_agent → neutron-dhcp-agent…)
+      return neutronService(topic);
   }
 }

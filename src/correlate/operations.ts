@@ -51,6 +51,11 @@ export interface OperationStep {
   readonly bodySize: number;
   /** reply: the `seq` of the call it answers. */
   readonly replyToSeq?: number;
+  /**
+   * Set when the message carries another request id (an agent's own context) and was joined to
+   * this operation by a shared resource id and timing, not by request id: why (inferred).
+   */
+  readonly inferredLink?: string;
   /** call: outcome and time split (records.ts RpcCall). */
   readonly outcome?: CallOutcome;
   readonly latencyMs?: number;
@@ -89,6 +94,8 @@ export interface Operation {
   readonly lifelines: readonly string[];
   readonly steps: readonly OperationStep[];
   readonly backgroundDuring: readonly BackgroundNote[];
+  /** Steps joined by resource id and timing rather than request id (OperationStep.inferredLink). */
+  readonly inferredLinks?: number;
 }
 
 export interface Grouping {
@@ -210,20 +217,174 @@ export function buildOperations(
   }
 
   const learned = learnConnections(msgs, callMsgByMsgId, options.resolve);
-  const operations: Operation[] = [];
+  const pending: PendingOp[] = [];
+  const episodes: RpcMessage[][] = [];
   const background: RpcMessage[] = [...unattributed];
   for (const g of groups.values()) {
-    const starter = g.find((m) => m.kind !== 'reply');
-    if (starter === undefined || !startsOperation(starter)) {
-      background.push(...g);
+    const named = namingOf(g);
+    if (named === undefined) {
+      // a service's own context (neutron agents keep one for their whole loop): split by time, so
+      // each burst can be linked to the operation it reacts to
+      episodes.push(...splitByGap(g, EPISODE_GAP_MS));
       continue;
     }
-    operations.push(buildOne(g, starter, reqOf, callByMsgId, learned));
+    pending.push({ messages: [...g], starter: named, ids: idsOf(g), links: new Map(), ...spanOf(g) });
   }
+  linkReactions(pending, episodes, background);
+  const operations = pending.map((p) => buildOne(p, reqOf, callByMsgId, learned));
   operations.sort((a, b) => a.startMs - b.startMs);
   background.sort(byTime);
   attachBackgroundNotes(operations, background);
   return { operations, background };
+}
+
+/** Messages of one service context further apart than this are separate bursts (episodes). */
+const EPISODE_GAP_MS = 3000;
+/** An agent's reaction is looked for this long after the operation's last message. */
+const LINK_WINDOW_MS = 10_000;
+
+interface PendingOp {
+  messages: RpcMessage[];
+  /** The message that names the operation. */
+  starter: RpcMessage;
+  ids: Set<string>;
+  startMs: number;
+  endMs: number;
+  /** Linked message → why. */
+  links: Map<RpcMessage, string>;
+}
+
+function spanOf(g: readonly RpcMessage[]): { startMs: number; endMs: number } {
+  let startMs = Number.POSITIVE_INFINITY;
+  let endMs = Number.NEGATIVE_INFINITY;
+  for (const m of g) {
+    startMs = Math.min(startMs, m.wire.ts);
+    endMs = Math.max(endMs, m.wire.ts);
+  }
+  return { startMs, endMs };
+}
+
+function idsOf(g: readonly RpcMessage[]): Set<string> {
+  const ids = new Set<string>();
+  for (const m of g) for (const id of m.hints?.ids ?? []) ids.add(id);
+  return ids;
+}
+
+function splitByGap(g: readonly RpcMessage[], gapMs: number): RpcMessage[][] {
+  const sorted = [...g].sort(byTime);
+  const out: RpcMessage[][] = [];
+  let cur: RpcMessage[] = [];
+  let last = Number.NEGATIVE_INFINITY;
+  for (const m of sorted) {
+    if (cur.length > 0 && m.wire.ts - last > gapMs) {
+      out.push(cur);
+      cur = [];
+    }
+    cur.push(m);
+    last = m.wire.ts;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+/**
+ * neutron agents' calls carry the agent's own request id (a fresh or loop-long admin context):
+ * a burst of them that names a resource of an operation (network, port, router id in its
+ * arguments) and starts within LINK_WINDOW_MS of the operation's last message is that operation's
+ * reaction (the DHCP agent's get_network_info after network_create_end, the OVS agent's
+ * update_device_list after a port push). Joined in time order so a reaction can carry the next
+ * (sync_routers → update_device_list); the link is marked inferred. Heartbeats never link.
+ */
+function linkReactions(ops: PendingOp[], episodes: RpcMessage[][], background: RpcMessage[]): void {
+  const eps = episodes
+    .map((e) => ({ messages: e, ids: idsOf(e), ...spanOf(e) }))
+    .sort((a, b) => a.startMs - b.startMs);
+  for (const e of eps) {
+    const heartbeat = e.messages.some((m) => m.method === 'report_state');
+    let best: { op: PendingOp; id: string } | undefined;
+    if (!heartbeat && e.ids.size > 0)
+      for (const op of ops) {
+        if (e.startMs < op.startMs || e.startMs > op.endMs + LINK_WINDOW_MS) continue;
+        let shared: string | undefined;
+        for (const id of e.ids)
+          if (op.ids.has(id)) {
+            shared = id;
+            break;
+          }
+        if (shared !== undefined && (best === undefined || op.startMs > best.op.startMs))
+          best = { op, id: shared };
+      }
+    if (best === undefined) {
+      background.push(...e.messages);
+      continue;
+    }
+    const op = best.op;
+    const afterMs = Math.round(e.startMs - op.endMs);
+    const req = e.messages.find((m) => m.requestId !== undefined)?.requestId;
+    const why = `shares resource ${best.id}; ${afterMs <= 0 ? 'during the operation' : `${afterMs} ms after its last message`}; own request id ${req ?? 'none'}`;
+    for (const m of e.messages) {
+      op.messages.push(m);
+      op.links.set(m, why);
+    }
+    for (const id of e.ids) op.ids.add(id);
+    op.endMs = Math.max(op.endMs, e.endMs);
+  }
+}
+
+/**
+ * neutron's API notifications (neutron/api/v2/base.py: "<resource>.<action>.start/.end",
+ * l3_db "router.interface.create/delete"), from neutron-server ("network.<host>").
+ */
+const NEUTRON_EVENT = /^([a-z_]+(?:\.interface)?)\.(create|update|delete)(?:\.(?:start|end))?$/;
+
+function isNeutronApiEvent(m: RpcMessage): boolean {
+  if (m.kind !== 'notification' || m.eventType === undefined) return false;
+  const fromNeutron = m.exchange === 'neutron' || (m.publisherId?.startsWith('network.') ?? false);
+  return fromNeutron && NEUTRON_EVENT.test(m.eventType);
+}
+
+/** Agent → server RPC (neutron/agent/rpc.py, l3 and dhcp agents' plugin APIs): an agent's own work. */
+const AGENT_TO_SERVER = new Set([
+  'q-plugin',
+  'q-l3-plugin',
+  'q-reports-plugin',
+  'q-server-resource-versions',
+]);
+
+/**
+ * The message that makes a request-id group an operation and names it, or undefined (background):
+ * a call or cast with a known user action (aliases.ts); a neutron API notification unless an
+ * agent's call began the group; else a call, cast or fanout
+ * that startsOperation; else a notification sent in a user's context (nova's `instance.lock`: the
+ * whole operation is one notification).
+ */
+function namingOf(g: readonly RpcMessage[]): RpcMessage | undefined {
+  let first: RpcMessage | undefined;
+  for (const m of g) if (m.kind !== 'reply' && (first === undefined || byTime(m, first) < 0)) first = m;
+  if (first === undefined) return undefined;
+  // a known user action first: nova's boot joins neutron's port create by global request id
+  if (startsOperation(first) && aliasFor(first.topic, first.method) !== undefined) return first;
+  const agentBegun = (first.kind === 'call' || first.kind === 'cast') && AGENT_TO_SERVER.has(first.topic);
+  if (!agentBegun) {
+    const api = g.filter(isNeutronApiEvent).sort(byTime);
+    const start = api.find((m) => m.eventType?.endsWith('.start')) ?? api[0];
+    if (start !== undefined) return start;
+  }
+  if (startsOperation(first)) return first;
+  return g.find((m) => m.kind === 'notification' && isUserContext(m.context));
+}
+
+/** "network.create.start" → "network create"; router.interface.create → "router interface add". */
+export function eventAlias(eventType: string): string {
+  const stem = eventType.replace(/\.(start|end)$/, '');
+  if (stem === 'router.interface.create') return 'router interface add';
+  if (stem === 'router.interface.delete') return 'router interface remove';
+  const parts = stem.split('.');
+  if (parts[0] === 'instance' || parts[0] === 'compute') {
+    // nova: "instance.lock" → "server lock"
+    return `server ${parts.slice(parts[0] === 'compute' ? 2 : 1).join(' ')}`.trim();
+  }
+  return parts.map((p) => (p === 'floatingip' ? 'floating ip' : p.replace(/_/g, ' '))).join(' ');
 }
 
 /**
@@ -292,13 +453,13 @@ function receiverOf(m: RpcMessage): string {
 }
 
 function buildOne(
-  g: readonly RpcMessage[],
-  starter: RpcMessage,
+  p: PendingOp,
   reqOf: (m: RpcMessage) => string | undefined,
   callByMsgId: Map<string, RpcCall>,
   learned: Learned,
 ): Operation {
-  const sorted = [...g].sort(byTime);
+  const starter = p.starter;
+  const sorted = [...p.messages].sort(byTime);
   const first = sorted[0] ?? starter;
   const t0 = first.wire.ts;
   const steps: OperationStep[] = [];
@@ -307,7 +468,8 @@ function buildOne(
   let globalRequestId: string | undefined;
   for (const m of sorted) {
     const r = reqOf(m);
-    if (r !== undefined && !requestIds.includes(r)) requestIds.push(r);
+    const link = p.links.get(m);
+    if (r !== undefined && !requestIds.includes(r) && link === undefined) requestIds.push(r);
     if (m.globalRequestId !== undefined && globalRequestId === undefined) globalRequestId = m.globalRequestId;
     const seq = steps.length;
     const base = {
@@ -323,6 +485,7 @@ function buildOne(
       ...(m.eventType !== undefined ? { eventType: m.eventType } : {}),
       ...(r !== undefined ? { requestId: r } : {}),
       ...(m.msgId !== undefined ? { msgId: m.msgId } : {}),
+      ...(link !== undefined ? { inferredLink: link } : {}),
     };
     if (m.kind === 'reply') {
       const callStep = m.msgId === undefined ? undefined : stepOfCall.get(m.msgId);
@@ -370,18 +533,23 @@ function buildOne(
     lifelines.splice(ni, 1);
     lifelines.push('notifications');
   }
-  const alias = aliasFor(starter.topic, starter.method);
+  const byEvent = starter.kind === 'notification' && starter.eventType !== undefined;
+  const alias = byEvent ? undefined : aliasFor(starter.topic, starter.method);
   const per = alias?.perServer;
   const servers =
     per === undefined
       ? 1
       : Math.max(1, steps.filter((s) => s.topic === per.topic && s.method === per.method).length);
   const last = sorted[sorted.length - 1] ?? first;
+  const aliasName = byEvent ? eventAlias(starter.eventType ?? '') : alias?.alias;
+  const inferredLinks = p.links.size;
   return {
     id: requestIds[0] ?? 'unknown',
-    name: starter.method ?? '(no method)',
+    name: byEvent
+      ? (starter.eventType ?? '').replace(/\.(start|end)$/, '')
+      : (starter.method ?? '(no method)'),
     topic: starter.topic,
-    ...(alias !== undefined ? { alias: alias.alias } : {}),
+    ...(aliasName !== undefined ? { alias: aliasName } : {}),
     servers,
     requestIds,
     ...(globalRequestId !== undefined ? { globalRequestId } : {}),
@@ -391,6 +559,7 @@ function buildOne(
     lifelines,
     steps,
     backgroundDuring: [],
+    ...(inferredLinks > 0 ? { inferredLinks } : {}),
   };
 }
 

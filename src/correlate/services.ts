@@ -6,7 +6,10 @@
  * 2. the queues it consumes: an RPC server consumes `<topic>`, `<topic>.<host>` and
  *    `<topic>_fanout_<id>` (amqpdriver.py listen());
  * 3. the notifications it publishes (`publisher_id` "<binary>:<host>" or "<topic>.<host>");
- * 4. the replies it publishes: oslo replies from the server process, so a connection that answers
+ * 4. neutron agents: the `agent_state` (binary, host, agent_type) inside every `report_state`
+ *    call (neutron/agent/rpc.py PluginReportStateAPI), which names the agent even in a capture that
+ *    starts mid-connection;
+ * 5. the replies it publishes: oslo replies from the server process, so a connection that answers
  *    calls delivered on `<topic>` belongs to the `<topic>` service (oslo sends on pooled
  *    connections, not the consuming one).
  */
@@ -34,15 +37,71 @@ const TOPIC_SERVICE: Record<string, string> = {
   'cinder-volume': 'cinder-volume',
   'cinder-scheduler': 'cinder-scheduler',
   'cinder-backup': 'cinder-backup',
-  'q-agent-notifier': 'neutron-agent',
   'q-plugin': 'neutron-server',
   'q-l3-plugin': 'neutron-server',
+  'q-reports-plugin': 'neutron-server',
+  'q-server-resource-versions': 'neutron-server',
   dhcp_agent: 'neutron-dhcp-agent',
   l3_agent: 'neutron-l3-agent',
+  // neutron's notifier publishes as "network.<host>" (neutron/common/rpc.py get_notifier('network'))
+  network: 'neutron-server',
 };
 
 export function serviceOfTopic(topic: string): string {
-  return TOPIC_SERVICE[topic] ?? topic;
+  const known = TOPIC_SERVICE[topic];
+  if (known !== undefined) return known;
+  // ML2/openvswitch: the OVS agent consumes the port/network/security-group notifier topics and
+  // every versioned-object push topic (neutron/plugins/ml2/drivers/openvswitch/agent/ovs_neutron_agent.py
+  // setup_rpc, neutron/api/rpc/handlers/resources_rpc.py resource_type_versioned_topic)
+  if (topic.startsWith('q-agent-notifier') || topic.startsWith('neutron-vo-'))
+    return 'neutron-openvswitch-agent';
+  return topic;
+}
+
+/**
+ * neutron agent → server RPC methods and the one agent that sends each (Zed:
+ * neutron/agent/rpc.py PluginApi used by the OVS agent, neutron/agent/dhcp/agent.py DhcpPluginApi,
+ * neutron/agent/l3/agent.py L3PluginApi): names an agent whose report_state is not in the capture.
+ */
+const AGENT_METHODS: Record<string, string> = {
+  get_network_details: 'neutron-openvswitch-agent',
+  get_device_details: 'neutron-openvswitch-agent',
+  get_devices_details_list: 'neutron-openvswitch-agent',
+  get_devices_details_list_and_failed_devices: 'neutron-openvswitch-agent',
+  update_device_list: 'neutron-openvswitch-agent',
+  update_device_up: 'neutron-openvswitch-agent',
+  update_device_down: 'neutron-openvswitch-agent',
+  tunnel_sync: 'neutron-openvswitch-agent',
+  bulk_pull: 'neutron-openvswitch-agent',
+  get_network_info: 'neutron-dhcp-agent',
+  get_active_networks_info: 'neutron-dhcp-agent',
+  create_dhcp_port: 'neutron-dhcp-agent',
+  update_dhcp_port: 'neutron-dhcp-agent',
+  release_dhcp_port: 'neutron-dhcp-agent',
+  dhcp_ready_on_ports: 'neutron-dhcp-agent',
+  sync_routers: 'neutron-l3-agent',
+  get_router_ids: 'neutron-l3-agent',
+  update_floatingip_statuses: 'neutron-l3-agent',
+  get_external_network_id: 'neutron-l3-agent',
+  update_ha_routers_states: 'neutron-l3-agent',
+  process_prefix_update: 'neutron-l3-agent',
+  get_agent_gateway_port: 'neutron-l3-agent',
+};
+
+/** The agent that sends this method to neutron-server (q-plugin, q-l3-plugin), if only one does. */
+export function neutronAgentOfMethod(topic: string, method: string | undefined): string | undefined {
+  if (method === undefined || (topic !== 'q-plugin' && topic !== 'q-l3-plugin')) return undefined;
+  return AGENT_METHODS[method];
+}
+
+/** Topics only neutron-server publishes to: versioned-object pushes and the agent notifiers. */
+export function isServerToAgentTopic(topic: string): boolean {
+  return (
+    topic.startsWith('neutron-vo-') ||
+    topic.startsWith('q-agent-notifier') ||
+    topic === 'dhcp_agent' ||
+    topic === 'l3_agent'
+  );
 }
 
 /** "<binary>:<pid>:<uuid>" → binary and pid. */
@@ -71,6 +130,12 @@ interface Acc {
   named?: { service: string; pid?: number };
   consumed: Map<string, { topic: string; host?: string }>;
   published?: { service: string; host?: string };
+  /** neutron: the agent_state of a report_state this connection sent. */
+  agent?: { binary: string; host?: string; agentType?: string };
+  /** neutron: an agent → server call only one agent sends, e.g. "call get_network_info to q-plugin". */
+  agentCall?: { service: string; what: string };
+  /** neutron: a push or agent notification only neutron-server sends, e.g. "fanout push to neutron-vo-Port-1.7". */
+  serverPush?: string;
   answers: Map<string, number>;
   trace: boolean;
 }
@@ -144,6 +209,18 @@ export class ServiceEvidence {
       if (m.kind === 'reply' && m.replyQ !== undefined) this.#link(m.replyQ, c.id);
     }
     if (m.wire.event === 'publish' && m.kind === 'call' && m.replyQ !== undefined) this.#link(m.replyQ, c.id);
+    if (m.wire.event === 'publish' && m.hints?.agent !== undefined) a.agent = m.hints.agent;
+    if (
+      m.wire.event === 'publish' &&
+      a.serverPush === undefined &&
+      (m.kind === 'fanout' || m.kind === 'cast') &&
+      isServerToAgentTopic(m.topic)
+    )
+      a.serverPush = `${m.kind} ${m.method ?? '?'} to ${m.topic}`;
+    if (m.wire.event === 'publish' && a.agentCall === undefined && m.kind === 'call') {
+      const agent = neutronAgentOfMethod(m.topic, m.method);
+      if (agent !== undefined) a.agentCall = { service: agent, what: `call ${m.method} to ${m.topic}` };
+    }
     if (m.wire.event === 'publish' && m.kind === 'notification' && m.publisherId !== undefined) {
       const p = m.publisherId;
       const colon = p.indexOf(':');
@@ -175,6 +252,13 @@ export class ServiceEvidence {
           `connection_name ${a.named.service}${a.named.pid !== undefined ? `:${a.named.pid}` : ''}`,
         );
       }
+      if (a.agent !== undefined) {
+        service ??= a.agent.binary;
+        host ??= a.agent.host;
+        evidence.push(
+          `report_state agent_state: binary ${a.agent.binary}${a.agent.host !== undefined ? `, host ${a.agent.host}` : ''}${a.agent.agentType !== undefined ? `, agent_type ${a.agent.agentType}` : ''}`,
+        );
+      }
       if (a.trace) {
         service ??= 'firehose consumer';
         evidence.push(`consumes ${TRACE_EXCHANGE}`);
@@ -193,6 +277,14 @@ export class ServiceEvidence {
         evidence.push(
           `publishes notifications as ${a.published.service}${a.published.host !== undefined ? `:${a.published.host}` : ''}`,
         );
+      }
+      if (a.serverPush !== undefined) {
+        service ??= 'neutron-server';
+        evidence.push(`sends ${a.serverPush} (only neutron-server does)`);
+      }
+      if (a.agentCall !== undefined) {
+        service ??= a.agentCall.service;
+        evidence.push(`sends ${a.agentCall.what} (only ${a.agentCall.service} does)`);
       }
       if (a.answers.size > 0) {
         const topics = [...a.answers.keys()].sort();

@@ -100,7 +100,7 @@ function operationSection(o: SpecOperation): string[] {
   L.push('|---:|---|---|---|---|---:|---:|---:|---:|---:|');
   o.rpc.forEach((r, i) => {
     L.push(
-      `| ${i + 1} | ${r.kind} | ${cell(`${r.from} → ${r.to}`)} | ${cell(r.topic)} | ${what(r)} | ${fmtCount(r.count)} | ${r.bytes.median} | ${r.replyBytes?.median ?? ''} | ${r.latencyMs !== undefined ? `${r.latencyMs.median} / ${r.latencyMs.max} ms` : ''} | +${Math.round(r.firstOffsetMs)} ms |`,
+      `| ${i + 1} | ${r.kind} | ${cell(`${r.from} → ${r.to}`)} | ${cell(r.topic)} | ${what(r)}${r.inferredLink !== undefined ? ' (linked, inferred †)' : ''} | ${fmtCount(r.count)} | ${r.bytes.median} | ${r.replyBytes?.median ?? ''} | ${r.latencyMs !== undefined ? `${r.latencyMs.median} / ${r.latencyMs.max} ms` : ''} | +${Math.round(r.firstOffsetMs)} ms |`,
     );
   });
   L.push('');
@@ -113,6 +113,12 @@ function operationSection(o: SpecOperation): string[] {
       L.push(`- ${b.kind} ${code(b.topic)} ${cell(stepLabel(b))} × ${b.count}: ${cell(b.reason)}`);
     L.push('');
   }
+  const linked = o.rpc.find((r) => r.inferredLink !== undefined);
+  if (linked !== undefined)
+    L.push(
+      `_† Inferred link: an agent's reaction in its own request context, joined by a shared resource id and timing, not by request id (first: ${cell(linked.inferredLink ?? '')}). Steps marked † in the diagram._`,
+      '',
+    );
   if (o.example.steps.some((s) => s.fromInferred))
     L.push(
       '_Senders marked in the diagram with `*` were not identified on the wire (connection opened before the capture) and are taken from nova’s code._',
@@ -163,7 +169,7 @@ function arrow(s: OperationStep): string {
 function stepText(s: OperationStep): string {
   const lat = s.kind === 'call' && s.latencyMs !== undefined ? ` (${Math.round(s.latencyMs)} ms)` : '';
   const kind = s.kind === 'fanout' ? 'fanout ' : s.kind === 'cast' ? 'cast ' : '';
-  return `+${Math.round(s.offsetMs)} ms ${kind}${stepLabel(s)}${lat}${s.fromInferred ? ' *' : ''}`;
+  return `+${Math.round(s.offsetMs)} ms ${kind}${stepLabel(s)}${lat}${s.fromInferred ? ' *' : ''}${s.inferredLink !== undefined ? ' †' : ''}`;
 }
 
 /** Mermaid ends a message at ';' and a statement at a newline: capture text goes in as entity codes. */

@@ -8,6 +8,7 @@ import { classify, TRACE_EXCHANGE } from './classify.ts';
 import { bodyFacts } from './envelope.ts';
 import { NOT_OSLO } from './facts.ts';
 import { parseFailure } from './failure.ts';
+import { isNeutronExchange, messageHints } from './hints.ts';
 import { redactString } from './redact.ts';
 
 function s(v: unknown): string | undefined {
@@ -96,6 +97,10 @@ export function decodeRpc(wire: WireMessage): RpcMessage {
     if (f.ending !== undefined) out.ending = f.ending;
     const failure = parseFailure(f.failure);
     if (failure !== undefined) out.failure = failure;
+  }
+  if (c.kind !== 'reply' && isNeutronExchange(wire.exchange)) {
+    const h = messageHints(wire.body);
+    if (h !== undefined) out.hints = h;
   }
   return out;
 }
