@@ -47,6 +47,11 @@ export interface PeriodicRpc {
    * No period; left out of perInstancePerMinute.
    */
   readonly duringOperationsOnly?: boolean;
+  /**
+   * Seen in one run only and no period: the capture is too short to tell a rate (perMinute is
+   * count over the window, not a measured rate); renderers say so instead of a per-minute figure.
+   */
+  readonly tooShort?: boolean;
 }
 
 export interface BackgroundService {
@@ -201,7 +206,8 @@ export function analyseBackground(
       const total = accs.reduce((n, a) => n + a.ts.length, 0);
       const inside = accs.reduce((n, a) => n + a.during, 0);
       const triggered = opWindows.length > 0 && inside * 2 > total;
-      const periodS = intervals.length > 0 && !triggered ? median(intervals) : undefined;
+      // a period needs at least two intervals (three runs): two samples give a gap, not a period
+      const periodS = intervals.length >= 2 && !triggered ? median(intervals) : undefined;
       const jitterS = periodS !== undefined ? median(intervals.map((x) => Math.abs(x - periodS))) : undefined;
       const counts = accs.map((a) => a.ts.length);
       // instances without this RPC count as 0 in the median
@@ -229,6 +235,7 @@ export function analyseBackground(
         bytesMedian: median(accs.flatMap((a) => a.bytes)),
         duringOperations: median(accs.map((a) => a.during)),
         ...(triggered ? { duringOperationsOnly: true } : {}),
+        ...(periodS === undefined && !triggered && occ < 2 ? { tooShort: true } : {}),
       });
     }
     periodic.sort((a, b) => b.perMinute - a.perMinute || (a.method ?? '').localeCompare(b.method ?? ''));

@@ -76,7 +76,7 @@ export function renderSpecMarkdown(spec: Spec): string {
   }
   L.push('## Background traffic', '');
   L.push(
-    'Messages not caused by a user request: periodic tasks and service heartbeats, per service type and instance (instances: hosts in routing keys / connection names). Rates are measured over the capture window; a period needs at least two runs in one capture. “during ops” counts the messages that fell inside operations; RPCs seen mostly there (“triggered by operations”) carry a periodic task’s context but are caused by the operations: no period, and left out of the per-instance rate.',
+    'Messages not caused by a user request: periodic tasks and service heartbeats, per service type and instance (instances: hosts in routing keys / connection names). Rates are measured over the capture window; a period needs at least three runs (two intervals) in one capture; an RPC seen in one run only shows “capture too short to tell”. “during ops” counts the messages that fell inside operations; RPCs seen mostly there (“triggered by operations”) carry a periodic task’s context but are caused by the operations: no period, and left out of the per-instance rate.',
     '',
   );
   for (const b of spec.background) L.push(...backgroundSection(b));
@@ -187,7 +187,7 @@ function backgroundSection(b: BackgroundService): string[] {
   L.push('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const p of b.periodic)
     L.push(
-      `| ${p.kind} | ${cell(p.topic)} | ${cell(stepLabel(p))} | ${p.perMinute.toFixed(2)} | ${p.repliesPerMinute.toFixed(2)} | ${p.periodS !== undefined ? `${p.periodS.toFixed(1)} s` : p.duringOperationsOnly === true ? 'triggered by operations' : '–'} | ${p.jitterS !== undefined ? `${p.jitterS.toFixed(2)} s` : '–'} | ${p.occurrences} | ${p.messagesPerOccurrence} | ${p.bytesMedian} | ${p.duringOperations} |`,
+      `| ${p.kind} | ${cell(p.topic)} | ${cell(stepLabel(p))} | ${p.tooShort === true ? 'capture too short to tell' : p.perMinute.toFixed(2)} | ${p.tooShort === true ? '–' : p.repliesPerMinute.toFixed(2)} | ${p.periodS !== undefined ? `${p.periodS.toFixed(1)} s` : p.duringOperationsOnly === true ? 'triggered by operations' : '–'} | ${p.jitterS !== undefined ? `${p.jitterS.toFixed(2)} s` : '–'} | ${p.occurrences} | ${p.messagesPerOccurrence} | ${p.bytesMedian} | ${p.duringOperations} |`,
     );
   L.push('');
   return L;
