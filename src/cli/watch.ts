@@ -6,9 +6,10 @@ import type { Command } from '@commander-js/extra-typings';
 import { exitStatus, RpcscopeError } from '../errors.ts';
 import { onStopSignal } from '../util/stop.ts';
 import { redactUrl } from '../util/url.ts';
-import { DEFAULT_AMQP_URL, parseDuration, parseSize, type SourceSpec, startWatch } from '../watch/watch.ts';
+import { DEFAULT_AMQP_URL, type SourceSpec, startWatch } from '../watch/watch.ts';
 import { parseListen } from '../web/server.ts';
 import { forFlag } from './flags.ts';
+import { countOption, durationOption, portOption, sizeOption } from './options.ts';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -32,7 +33,7 @@ export function register(program: Command): void {
       '--tcpdump <iface>',
       'watch a live tcpdump on this interface instead of the firehose (no broker cost)',
     )
-    .option('--port <port>', 'with --tcpdump: the broker AMQP port', '5672')
+    .addOption(portOption('--port <port>', 'with --tcpdump: the broker AMQP port').default(5672))
     .option('--replay <file>', 'feed a recorded capture through the live pipeline')
     .option('--speed <n>', 'with --replay: N× the recorded pace ("max" = as fast as possible)', '1')
     .option('--http <host:port>', 'dashboard and /metrics listener', '127.0.0.1:9475')
@@ -42,35 +43,40 @@ export function register(program: Command): void {
       'management API URL for hazards (default: AMQP host, port 15672, same credentials)',
     )
     .option('--no-health', 'do not poll the management API')
-    .option('--poll <seconds>', 'management API poll interval', '5')
+    .addOption(durationOption('--poll <d>', 'management API poll interval').default(5))
     .option(
       '--server-label',
       'fill the oslo.metrics `server` label (one series per host: mind the cardinality)',
     )
-    .option('--max-label-values <n>', 'distinct values per label before "other"', '200')
-    .option(
-      '--max-backlog <n>',
-      'firehose: trace messages the broker may hold for rpcscope before it drops (counted)',
+    .addOption(countOption('--max-label-values <n>', 'distinct values per label before "other"').default(200))
+    .addOption(
+      countOption(
+        '--max-backlog <n>',
+        'firehose: trace messages the broker may hold for rpcscope before it drops (counted)',
+      ),
     )
     .option('--store <path>', 'also write decoded messages and calls to this DuckDB file')
-    .option('--retain <age>', 'with --store: delete records older than this (e.g. 7d, 12h)')
-    .option('--retain-rows <n>', 'with --store: keep at most this many messages')
-    .option('--retain-size <bytes>', 'with --store: keep the file under this size (e.g. 2G, 500M)')
+    .addOption(durationOption('--retain <d>', 'with --store: delete records older than this'))
+    .addOption(countOption('--retain-rows <n>', 'with --store: keep at most this many messages'))
+    .addOption(sizeOption('--retain-size <size>', 'with --store: keep the file under this size'))
     .option('--otlp <url>', 'send one span per RPC to this OTLP/HTTP traces endpoint (…/v1/traces)')
+    .addOption(
+      durationOption('--duration <d>', 'stop after this long, whatever the source (default: until Ctrl-C)'),
+    )
     .option(
-      '--duration <seconds>',
-      'stop after this many seconds (default: until Ctrl-C, or the end of --replay)',
+      '--exit-at-end',
+      'with --replay (or tcpdump ending): stop once everything replayed is visible, instead of serving until Ctrl-C',
     )
     .action(async (o) => {
       const picked = [o.tcpdump !== undefined, o.replay !== undefined].filter(Boolean).length;
       if (picked > 1) throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', 'give one of --tcpdump or --replay');
       let source: SourceSpec;
-      if (o.tcpdump !== undefined) source = { kind: 'tcpdump', iface: o.tcpdump, port: Number(o.port) };
+      if (o.tcpdump !== undefined) source = { kind: 'tcpdump', iface: o.tcpdump, port: o.port };
       else if (o.replay !== undefined) {
         const speed = o.speed === 'max' ? Number.POSITIVE_INFINITY : positive('--speed', o.speed);
         source = { kind: 'replay', path: o.replay, speed: speed ?? 1 };
       } else {
-        const maxBacklog = positive('--max-backlog', o.maxBacklog);
+        const maxBacklog = o.maxBacklog;
         source = {
           kind: 'firehose',
           amqpUrl: o.amqp ?? process.env.RPCSCOPE_AMQP_URL ?? DEFAULT_AMQP_URL,
@@ -78,13 +84,8 @@ export function register(program: Command): void {
           ...(maxBacklog !== undefined ? { maxBacklog } : {}),
         };
       }
-      const { retain: retainText, retainSize, http } = o;
-      const retain =
-        retainText !== undefined ? forFlag('--retain', () => parseDuration(retainText)) : undefined;
-      const retainRows = positive('--retain-rows', o.retainRows);
-      const retainBytes =
-        retainSize !== undefined ? forFlag('--retain-size', () => parseSize(retainSize)) : undefined;
-      const durationS = positive('--duration', o.duration);
+      const { http, retainRows, retainSize: retainBytes, duration: durationS } = o;
+      const retain = o.retain !== undefined ? o.retain * 1000 : undefined;
       const errors = new Map<string, number>();
       const w = await startWatch({
         source,
@@ -93,10 +94,10 @@ export function register(program: Command): void {
           : o.management !== undefined
             ? { managementUrl: o.management }
             : {}),
-        pollMs: (positive('--poll', o.poll) ?? 5) * 1000,
+        pollMs: o.poll * 1000,
         ...(http !== false ? { http: forFlag('--http', () => parseListen(http)) } : {}),
         serverLabel: o.serverLabel === true,
-        maxLabelValues: positive('--max-label-values', o.maxLabelValues) ?? 200,
+        maxLabelValues: o.maxLabelValues,
         ...(o.store !== undefined
           ? {
               store: {
@@ -138,14 +139,25 @@ export function register(program: Command): void {
 
       // first Ctrl-C: stop and flush the outputs; a second one exits 130 (src/util/stop.ts)
       const stop = onStopSignal();
+      let sourceFailed: unknown;
       await new Promise<void>((resolve) => {
         const done = () => resolve();
         void stop.stopped.then(done);
         if (durationS !== undefined) setTimeout(done, durationS * 1000).unref();
-        w.ended.then(done, (e: unknown) => {
-          process.stderr.write(`watch: source ended: ${e instanceof Error ? e.message : String(e)}\n`);
-          done();
-        });
+        // A finite source's end: everything it gave is visible; serve on unless --exit-at-end.
+        w.ended.then(
+          () => {
+            process.stderr.write(
+              `watch: end of input: ${w.session.messages} messages, ${w.session.calls} calls${o.exitAtEnd === true ? '' : `; still serving until Ctrl-C${durationS !== undefined ? ' or the end of --duration' : ''}`}\n`,
+            );
+            if (o.exitAtEnd === true) done();
+          },
+          (e: unknown) => {
+            sourceFailed = e;
+            process.stderr.write(`watch: source ended: ${e instanceof Error ? e.message : String(e)}\n`);
+            done();
+          },
+        );
       });
       clearInterval(status);
       try {
@@ -160,6 +172,9 @@ export function register(program: Command): void {
           w.store !== undefined ? `, ${w.store.messagesWritten} messages stored` : ''
         }${w.otlp !== undefined ? `, ${w.otlp.stats.exported} spans exported (${w.otlp.stats.failed} failed)` : ''}\n`,
       );
+      if (sourceFailed !== undefined)
+        process.exitCode =
+          sourceFailed instanceof RpcscopeError ? sourceFailed.exitStatus : exitStatus('RPCSCOPE_INTERNAL');
       const lostSpans = w.otlp?.stats.failed ?? 0;
       if (dropped > 0 || lostSpans > 0) {
         process.stderr.write(
