@@ -35,6 +35,12 @@ export const commands: readonly CommandEntry[] = [
     load: () => import('./report.ts'),
   },
   {
+    name: 'footprint',
+    description:
+      'broker footprint per process (connections, channels, queues by kind, bindings, exchanges) from management snapshots',
+    load: () => import('./footprint.ts'),
+  },
+  {
     name: 'spec',
     description:
       'the RPC specification of every operation in the captures: per operation its messages, counts, sizes and a sequence diagram; per service its background traffic',

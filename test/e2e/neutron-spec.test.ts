@@ -179,3 +179,20 @@ test('neutron report: publish / deliver counts equal tshark’s Basic.Publish / 
     );
   }
 });
+
+test('footprint: the Zed OVS agent holds 13 connections and 34 queues (11 / 11 / 11 / 1)', async () => {
+  const { footprintOf } = await import('../../src/analyse/footprint.ts');
+  const { readFileSync } = await import('node:fs');
+  const meta = JSON.parse(readFileSync(`${DIR}idle.meta.json`, 'utf8')) as {
+    snapshot_end: Parameters<typeof footprintOf>[0];
+  };
+  const ovs = footprintOf(meta.snapshot_end).filter((p) => p.service === 'neutron-openvswitch-agent');
+  assert.equal(ovs.length, 1);
+  const o = ovs[0];
+  assert.ok(o !== undefined);
+  assert.equal(o.connections, 13);
+  assert.equal(o.queues.total, 34);
+  assert.deepEqual([o.queues.topic, o.queues.topicHost, o.queues.fanout, o.queues.reply], [11, 11, 11, 1]);
+  assert.equal(o.bindings, 33);
+  assert.equal(o.exchanges, 12);
+});
