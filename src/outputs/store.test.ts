@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -84,7 +84,19 @@ test('retention by age and by rows', async (t) => {
 test('readStore on a missing table says so', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rpcscope-store-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // a DuckDB file without rpcscope's tables (a missing file is another case, below)
+  const empty = await DuckDBInstance.create(join(dir, 'empty.duckdb'));
+  empty.closeSync();
   await assert.rejects(readStore(join(dir, 'empty.duckdb')), { code: 'RPCSCOPE_STORE' });
+});
+
+test('reading or exporting a missing store says so and creates nothing', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rpcscope-store-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'nosuch.duckdb');
+  await assert.rejects(readStore(path), { code: 'RPCSCOPE_INPUT_NOT_FOUND' });
+  await assert.rejects(exportParquet(path, join(dir, 'pq')), { code: 'RPCSCOPE_INPUT_NOT_FOUND' });
+  assert.deepEqual(readdirSync(dir), []);
 });
 
 test('retention by size drops the oldest fifth when the file is over the limit', async (t) => {

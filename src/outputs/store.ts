@@ -7,9 +7,18 @@
  * for queries, so `readStore` returns exactly what was decoded. Calls come joined from the
  * pipeline (the store is one of its RecordSinks); reading back re-joins them through the pipeline
  * too (`joinCalls`). Bodies never reach the store: the decoder drops them and redacts the context
- * (src/wire/oslo/redact.ts). DuckDB allows one writer process per file; counts come back as bigint.
+ * (src/wire/oslo/redact.ts). Counts come back as bigint.
+ *
+ * Readable while `watch` writes it: DuckDB lets one process hold a database file for writing and
+ * no other process open it meanwhile, not even read-only. So the writer does not hold the file:
+ * rows are appended to an in-memory DuckDB, and every `persistEveryMs` (default 1 s) the file is
+ * attached, the new rows inserted, the transaction checkpointed and the file detached again; in
+ * between, `export`, `report --store` or the `duckdb` CLI open it read-only. When a reader holds the
+ * file at that moment the rows wait in memory for the next round (`persistDeferred` counts those);
+ * readers retry briefly when they meet the writer inside its attach. Measured on the nova fixtures:
+ * see docs/watch.md ("The store").
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { RpcscopeError } from '../errors.ts';
 import { joinCalls } from '../pipeline/load.ts';
@@ -77,6 +86,8 @@ export interface StoreOptions {
   readonly flushRows?: number;
   /** Time of "now" for age retention (tests; replay uses capture time). */
   readonly now?: () => number;
+  /** Least time between two writes of the buffered rows into the file (ms, default 1000). */
+  readonly persistEveryMs?: number;
 }
 
 function storeError(path: string, what: string, cause: unknown): RpcscopeError {
@@ -84,13 +95,31 @@ function storeError(path: string, what: string, cause: unknown): RpcscopeError {
   return new RpcscopeError('RPCSCOPE_STORE', `${what}: ${why}`, { cause, context: { input: path } });
 }
 
-async function openInstance(path: string): Promise<DuckDBInstance> {
-  try {
-    return await DuckDBInstance.create(path);
-  } catch (e) {
-    throw storeError(path, 'cannot open the DuckDB store (another rpcscope writing to it?)', e);
+/** DuckDB's message when another process holds the file ("Could not set lock on file"). */
+const isLockConflict = (e: unknown): boolean => /lock/i.test(e instanceof Error ? e.message : String(e));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Opens a store file read-only, retrying while the writer has it attached (a persist round takes
+ * milliseconds; 5 s of retries cover a writer on a slow disk). A missing store is an input not
+ * found, and nothing is created.
+ */
+async function openReadOnly(path: string): Promise<DuckDBInstance> {
+  if (!existsSync(path))
+    throw new RpcscopeError('RPCSCOPE_INPUT_NOT_FOUND', `no store at ${path}`, { context: { input: path } });
+  const deadline = Date.now() + 5000;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+    try {
+      return await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+    } catch (e) {
+      if (!isLockConflict(e) || Date.now() > deadline)
+        throw storeError(path, 'cannot open the DuckDB store read-only', e);
+      await sleep(wait);
+    }
   }
 }
+
+const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 const str = (a: DuckDBAppender, v: string | undefined): void => {
   if (v === undefined) a.appendNull();
@@ -107,8 +136,17 @@ export class EventStore implements RecordSink {
   messagesWritten = 0;
   callsWritten = 0;
   deleted = 0;
+  /** Rows written into the file so far (the rest wait in memory for the next persist). */
+  rowsPersisted = 0;
+  /** Persist rounds put off because a reader held the file. */
+  persistDeferred = 0;
+  /** Time the last persist round took (ms): attach, insert, checkpoint, detach. */
+  lastPersistMs = 0;
   private pending = 0;
   private closed = false;
+  private lastPersist = 0;
+  /** Persist and retention rounds run one at a time, in order. */
+  private chain: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly opts: StoreOptions,
@@ -119,11 +157,16 @@ export class EventStore implements RecordSink {
   ) {}
 
   static async open(opts: StoreOptions): Promise<EventStore> {
-    const instance = await openInstance(opts.path);
-    try {
-      const conn = await instance.connect();
+    // The file is created (or its schema checked) once, then released.
+    await withFile(opts.path, async (conn) => {
       await conn.run(`CREATE TABLE IF NOT EXISTS messages (${MESSAGE_COLUMNS})`);
       await conn.run(`CREATE TABLE IF NOT EXISTS calls (${CALL_COLUMNS})`);
+    });
+    const instance = await DuckDBInstance.create(':memory:');
+    try {
+      const conn = await instance.connect();
+      await conn.run(`CREATE TABLE messages (${MESSAGE_COLUMNS})`);
+      await conn.run(`CREATE TABLE calls (${CALL_COLUMNS})`);
       const m = await conn.createAppender('messages');
       const c = await conn.createAppender('calls');
       return new EventStore(opts, instance, conn, m, c);
@@ -191,50 +234,141 @@ export class EventStore implements RecordSink {
   }
 
   private bump(): void {
-    if (++this.pending >= (this.opts.flushRows ?? 2000)) this.flush();
+    if (++this.pending >= (this.opts.flushRows ?? 2000)) this.flushBuffer();
   }
 
-  /** Makes appended rows visible to queries. */
-  flush(): void {
+  /** Appended rows into the in-memory tables (synchronous; the file is written by persist). */
+  private flushBuffer(): void {
     if (this.closed || this.pending === 0) return;
     this.messages.flushSync();
     this.calls.flushSync();
     this.pending = 0;
   }
 
-  /** Applies the retention policy; returns the message rows deleted. */
+  /**
+   * Called each watch tick: buffers rows and, at most every `persistEveryMs`, writes them into the
+   * file (in the background, in order). The returned promise settles when that write is done.
+   */
+  flush(): Promise<void> {
+    this.flushBuffer();
+    if (this.closed) return Promise.resolve();
+    const now = Date.now();
+    if (now - this.lastPersist < (this.opts.persistEveryMs ?? 1000)) return Promise.resolve();
+    this.lastPersist = now;
+    return this.persist();
+  }
+
+  /** Writes every buffered row into the file now (after the rounds already queued). */
+  persist(): Promise<void> {
+    this.flushBuffer();
+    const round = this.chain.then(() => this.persistRound());
+    this.chain = round.catch(() => undefined);
+    return round;
+  }
+
+  private async persistRound(): Promise<void> {
+    const t0 = performance.now();
+    // Rows up to these rowids go now; rows appended meanwhile wait for the next round.
+    const last = await this.conn.runAndReadAll(
+      'SELECT (SELECT max(rowid) FROM messages) AS m, (SELECT max(rowid) FROM calls) AS c',
+    );
+    const row = last.getRowObjects()[0];
+    const m = row?.m ?? null;
+    const c = row?.c ?? null;
+    if (m === null && c === null) return;
+    const file = sqlString(this.opts.path);
+    try {
+      await this.conn.run(`ATTACH ${file} AS store`);
+    } catch (e) {
+      if (isLockConflict(e)) {
+        this.persistDeferred++;
+        return;
+      }
+      throw storeError(this.opts.path, 'cannot write the DuckDB store', e);
+    }
+    let n = 0;
+    try {
+      await this.conn.run('BEGIN');
+      if (m !== null) {
+        const r = await this.conn.run(
+          `INSERT INTO store.messages SELECT * FROM messages WHERE rowid <= ${m}`,
+        );
+        n += Number(r.rowsChanged);
+      }
+      if (c !== null) {
+        const r = await this.conn.run(`INSERT INTO store.calls SELECT * FROM calls WHERE rowid <= ${c}`);
+        n += Number(r.rowsChanged);
+      }
+      await this.conn.run('COMMIT');
+      // Readers then open a file without a write-ahead log to replay.
+      await this.conn.run('CHECKPOINT store');
+    } catch (e) {
+      await this.conn.run('ROLLBACK').catch(() => undefined);
+      throw storeError(this.opts.path, 'cannot write the DuckDB store', e);
+    } finally {
+      await this.conn.run('DETACH store');
+    }
+    if (m !== null) await this.conn.run(`DELETE FROM messages WHERE rowid <= ${m}`);
+    if (c !== null) await this.conn.run(`DELETE FROM calls WHERE rowid <= ${c}`);
+    this.rowsPersisted += n;
+    this.lastPersistMs = performance.now() - t0;
+  }
+
+  /** Applies the retention policy to the file; returns the message rows deleted. */
   async enforceRetention(): Promise<number> {
     const r = this.opts.retention;
     if (this.closed || r === undefined) return 0;
-    this.flush();
-    let deleted = 0;
-    if (r.maxAgeMs !== undefined) {
-      const cut = (this.opts.now ?? Date.now)() - r.maxAgeMs;
-      deleted += await this.deleteWhere(`ts < ${cut}`, `ts < ${cut}`);
-    }
-    if (r.maxRows !== undefined) {
-      const reader = await this.conn.runAndReadAll('SELECT count(*) AS n FROM messages');
-      const n = Number(reader.getRowObjects()[0]?.n ?? 0n);
-      if (n > r.maxRows) {
-        const q = await this.conn.runAndReadAll(
-          `SELECT ts FROM messages ORDER BY ts DESC, seq DESC LIMIT 1 OFFSET ${r.maxRows - 1}`,
-        );
-        const cut = Number(q.getRowObjects()[0]?.ts ?? 0);
-        // Ties at the cut keep the newest maxRows rows by (ts, seq).
-        deleted += await this.deleteWhere(
-          `(ts, seq) NOT IN (SELECT ts, seq FROM messages ORDER BY ts DESC, seq DESC LIMIT ${r.maxRows})`,
-          `ts < ${cut}`,
-        );
-      }
-    }
-    if (r.maxBytes !== undefined && this.fileBytes() > r.maxBytes) {
-      const q = await this.conn.runAndReadAll('SELECT quantile_disc(ts, 0.2) AS cut FROM messages');
-      const cut = Number(q.getRowObjects()[0]?.cut ?? Number.NaN);
-      if (Number.isFinite(cut)) deleted += await this.deleteWhere(`ts <= ${cut}`, `ts <= ${cut}`);
-      await this.conn.run('CHECKPOINT');
-    }
+    await this.persist();
+    const round = this.chain.then(() => this.retentionRound(r));
+    this.chain = round.catch(() => undefined);
+    const deleted = await round;
     this.deleted += deleted;
     return deleted;
+  }
+
+  private async retentionRound(r: Retention): Promise<number> {
+    const big = r.maxBytes !== undefined && this.fileBytes() > r.maxBytes;
+    if (r.maxAgeMs === undefined && r.maxRows === undefined && !big) return 0;
+    try {
+      return await withFile(this.opts.path, async (conn) => {
+        let deleted = 0;
+        const del = async (messagesWhere: string, callsWhere: string) => {
+          const res = await conn.run(`DELETE FROM messages WHERE ${messagesWhere}`);
+          await conn.run(`DELETE FROM calls WHERE ${callsWhere}`);
+          deleted += Number(res.rowsChanged);
+        };
+        if (r.maxAgeMs !== undefined) {
+          const cut = (this.opts.now ?? Date.now)() - r.maxAgeMs;
+          await del(`ts < ${cut}`, `ts < ${cut}`);
+        }
+        if (r.maxRows !== undefined) {
+          const reader = await conn.runAndReadAll('SELECT count(*) AS n FROM messages');
+          const n = Number(reader.getRowObjects()[0]?.n ?? 0n);
+          if (n > r.maxRows) {
+            const q = await conn.runAndReadAll(
+              `SELECT ts FROM messages ORDER BY ts DESC, seq DESC LIMIT 1 OFFSET ${r.maxRows - 1}`,
+            );
+            const cut = Number(q.getRowObjects()[0]?.ts ?? 0);
+            // Ties at the cut keep the newest maxRows rows by (ts, seq).
+            await del(
+              `(ts, seq) NOT IN (SELECT ts, seq FROM messages ORDER BY ts DESC, seq DESC LIMIT ${r.maxRows})`,
+              `ts < ${cut}`,
+            );
+          }
+        }
+        if (big) {
+          const q = await conn.runAndReadAll('SELECT quantile_disc(ts, 0.2) AS cut FROM messages');
+          const cut = Number(q.getRowObjects()[0]?.cut ?? Number.NaN);
+          if (Number.isFinite(cut)) await del(`ts <= ${cut}`, `ts <= ${cut}`);
+        }
+        await conn.run('CHECKPOINT');
+        return deleted;
+      });
+    } catch (e) {
+      // A reader holds the file: retention runs at the next round.
+      if (e instanceof RpcscopeError && isLockConflict(e.cause)) return 0;
+      throw e;
+    }
   }
 
   /** Size of the store on disk: the database file and its write-ahead log. */
@@ -250,20 +384,43 @@ export class EventStore implements RecordSink {
     return n;
   }
 
-  private async deleteWhere(messagesWhere: string, callsWhere: string): Promise<number> {
-    const res = await this.conn.run(`DELETE FROM messages WHERE ${messagesWhere}`);
-    await this.conn.run(`DELETE FROM calls WHERE ${callsWhere}`);
-    return Number(res.rowsChanged);
-  }
-
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flush();
+    // Every row reaches the file; a reader holding it delays close by at most its own retries.
+    for (let i = 0; i < 50; i++) {
+      const deferred = this.persistDeferred;
+      await this.persist();
+      const left = await this.conn.runAndReadAll(
+        'SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM calls) AS n',
+      );
+      if (Number(left.getRowObjects()[0]?.n ?? 0n) === 0) break;
+      if (this.persistDeferred > deferred) await sleep(100);
+    }
     this.closed = true;
     this.messages.closeSync();
     this.calls.closeSync();
     this.conn.closeSync();
     this.instance.closeSync();
+  }
+}
+
+/** Opens the file for writing for one short round, then releases it (see the module comment). */
+async function withFile<T>(path: string, f: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(path);
+  } catch (e) {
+    throw storeError(path, 'cannot open the DuckDB store (a reader or another rpcscope holding it?)', e);
+  }
+  try {
+    const conn = await instance.connect();
+    try {
+      return await f(conn);
+    } finally {
+      conn.closeSync();
+    }
+  } finally {
+    instance.closeSync();
   }
 }
 
@@ -283,7 +440,7 @@ export interface StoredRecords {
 
 /** Reads the stored messages back (in time order) and re-joins calls, for report and spec. */
 export async function readStore(path: string, opts: ReadStoreOptions = {}): Promise<StoredRecords> {
-  const instance = await openInstance(path);
+  const instance = await openReadOnly(path);
   try {
     const conn = await instance.connect();
     const where: string[] = [];
@@ -317,10 +474,12 @@ export interface ExportResult {
 
 /**
  * `rpcscope export --parquet OUT`: OUT/messages.parquet and OUT/calls.parquet (zstd), read by
- * DuckDB, ClickHouse, Trino or Spark.
+ * DuckDB, ClickHouse, Trino or Spark. `ts` is a Parquet TIMESTAMP (microseconds, adjusted to UTC),
+ * not the store's epoch milliseconds; the schema is in docs/watch.md. Reads the store read-only, so
+ * it runs while `watch` writes it.
  */
 export async function exportParquet(storePath: string, outDir: string): Promise<ExportResult> {
-  const instance = await openInstance(storePath);
+  const instance = await openReadOnly(storePath);
   try {
     const conn = await instance.connect();
     const files: string[] = [];
@@ -333,7 +492,9 @@ export async function exportParquet(storePath: string, outDir: string): Promise<
       const quoted = `'${file.replace(/'/g, "''")}'`;
       try {
         await conn.run(
-          `COPY (SELECT * FROM ${table} ORDER BY ts) TO ${quoted} (FORMAT parquet, COMPRESSION zstd)`,
+          // to_timestamp takes epoch seconds and gives TIMESTAMP WITH TIME ZONE: UTC instants,
+          // independent of the session time zone (a cast from TIMESTAMP would not be).
+          `COPY (SELECT * REPLACE (to_timestamp(ts / 1000) AS ts) FROM ${table} ORDER BY ts) TO ${quoted} (FORMAT parquet, COMPRESSION zstd)`,
         );
         const r = await conn.runAndReadAll(`SELECT count(*) AS n FROM ${table}`);
         counts.push(Number(r.getRowObjects()[0]?.n ?? 0n));
