@@ -4,15 +4,17 @@
  * (the firehose headers), `body_raw` (exact UTF-8 body) or `body_b64` (non-UTF-8 body).
  */
 import type { CaptureSink, WireMessage } from '../records.ts';
+import { validTimestamp } from '../wire/context.ts';
 import { wireFromFirehose } from '../wire/firehose/record.ts';
-import { readJsonLinesCapture } from './lines.ts';
+import { type LineOptions, readJsonLinesCapture } from './lines.ts';
 import type { SourceResult } from './source.ts';
 
 export function wireFromFirehoseJsonl(r: unknown, seq: number): WireMessage | string {
   if (r === null || typeof r !== 'object' || Array.isArray(r)) return 'not a JSON object';
   const o = r as Record<string, unknown>;
   if (typeof o.trace_routing_key !== 'string') return 'trace_routing_key missing';
-  if (typeof o.ts !== 'number' || !Number.isFinite(o.ts)) return 'ts missing';
+  if (typeof o.ts !== 'number') return 'ts missing';
+  if (!validTimestamp(o.ts * 1000)) return `ts ${o.ts} is not a time between 1970 and 9999`;
   const headers = o.headers;
   if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) return 'headers missing';
   let body: Buffer;
@@ -31,7 +33,7 @@ export function wireFromFirehoseJsonl(r: unknown, seq: number): WireMessage | st
 export function readFirehoseJsonlFile(
   path: string,
   sink: CaptureSink,
-  opts: { onProgress?: (done: number, total: number) => void | Promise<void> } = {},
+  opts: LineOptions = {},
 ): Promise<SourceResult> {
   return readJsonLinesCapture(path, sink, wireFromFirehoseJsonl, opts);
 }

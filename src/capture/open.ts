@@ -2,11 +2,12 @@
  * Opens any capture file rpcscope reads, detecting the format by content, not by name:
  * pcap / pcapng (magic numbers) → the pcap reader; JSON lines with `trace_routing_key` (or the
  * rig's `body_*` fields) → firehose JSONL; JSON lines with `payload` + `routing_keys` / `type` →
- * rabbitmq_tracing log.
+ * rabbitmq_tracing log. `-` reads standard input.
  */
-import { open } from 'node:fs/promises';
 import { RpcscopeError } from '../errors.ts';
 import type { CaptureSink } from '../records.ts';
+import { openCaptureInput } from './input.ts';
+import { decodeJsonLinesInput } from './lines.ts';
 import type { CaptureFormat, ReadOptions, SourceResult } from './source.ts';
 
 export type { CaptureFormat, ReadOptions, SourceResult } from './source.ts';
@@ -47,53 +48,46 @@ export function detectFormat(head: Uint8Array): CaptureFormat | undefined {
   return undefined;
 }
 
-async function readHead(path: string, n: number): Promise<Uint8Array> {
-  let fh: Awaited<ReturnType<typeof open>>;
-  try {
-    fh = await open(path, 'r');
-  } catch (e) {
-    throw new RpcscopeError('RPCSCOPE_INPUT_NOT_FOUND', `cannot open capture file: ${(e as Error).message}`, {
-      cause: e,
-      context: { input: path },
-    });
-  }
-  try {
-    const buf = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
+/** How much of an input is peeked to detect its format. */
+const HEAD_BYTES = 1 << 20;
 
+/**
+ * Reads any capture rpcscope reads into `sink`: a file, `-` (standard input), a FIFO or a
+ * `/dev/fd/N`; the format is detected from the first bytes, so pipes need no size or name.
+ */
 export async function readCaptureFile(
   path: string,
   sink: CaptureSink,
   opts: ReadOptions = {},
 ): Promise<SourceResult> {
-  const head = await readHead(path, 1 << 20);
-  const format = detectFormat(head);
-  switch (format) {
-    case 'pcap':
-    case 'pcapng': {
-      const { readPcapFile } = await import('./pcap-file.ts');
-      return readPcapFile(path, sink, opts);
+  const input = await openCaptureInput(path);
+  try {
+    const head = await input.peek(HEAD_BYTES);
+    const format = detectFormat(head);
+    switch (format) {
+      case 'pcap':
+      case 'pcapng': {
+        const { decodePcapInput } = await import('./pcap-file.ts');
+        return await decodePcapInput(input, sink, opts);
+      }
+      case 'tracing': {
+        const { wireFromTracingRecord } = await import('./tracing.ts');
+        return await decodeJsonLinesInput(input, sink, wireFromTracingRecord, opts);
+      }
+      case 'firehose-jsonl': {
+        const { wireFromFirehoseJsonl } = await import('./firehose-jsonl.ts');
+        return await decodeJsonLinesInput(input, sink, wireFromFirehoseJsonl, opts);
+      }
+      default:
+        throw new RpcscopeError(
+          'RPCSCOPE_INPUT_FORMAT',
+          head.length === 0
+            ? 'the input is empty'
+            : 'not a capture rpcscope reads: expected pcap/pcapng (tcpdump -w), a rabbitmq_tracing JSON log, or a firehose JSONL',
+          { context: { input: path } },
+        );
     }
-    case 'tracing': {
-      const { readTracingFile } = await import('./tracing.ts');
-      return readTracingFile(path, sink, opts);
-    }
-    case 'firehose-jsonl': {
-      const { readFirehoseJsonlFile } = await import('./firehose-jsonl.ts');
-      return readFirehoseJsonlFile(path, sink, opts);
-    }
-    default:
-      throw new RpcscopeError(
-        'RPCSCOPE_INPUT_FORMAT',
-        head.length === 0
-          ? 'the file is empty'
-          : 'not a capture rpcscope reads: expected pcap/pcapng (tcpdump -w), a rabbitmq_tracing JSON log, or a firehose JSONL',
-        { context: { input: path } },
-      );
+  } finally {
+    input.close();
   }
 }

@@ -18,6 +18,15 @@ export interface SourceResult {
 export type CaptureFormat = 'pcap' | 'pcapng' | 'tracing' | 'firehose-jsonl';
 
 export interface ReadOptions {
-  /** Called after each read; a returned promise is awaited before reading on (a paced replay's backpressure). */
+  /**
+   * Called after each read; a returned promise is awaited before reading on (a paced replay's
+   * backpressure). `total` is the input's size, 0 when unknown (standard input, a FIFO).
+   */
   onProgress?: (done: number, total: number) => void | Promise<void>;
+  /** pcap/pcapng: the broker's AMQP port (default 5672). */
+  amqpPort?: number;
+  /** Largest message body decoded, bytes (default 512 MiB); larger ones are counted as skipped. */
+  maxBodySize?: number;
+  /** JSON-lines captures: longest line decoded, bytes (default 256 MiB); longer ones are counted as skipped. */
+  maxLineBytes?: number;
 }

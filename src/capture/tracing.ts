@@ -8,8 +8,9 @@
  */
 import { RpcscopeError } from '../errors.ts';
 import type { CaptureSink, WireMessage } from '../records.ts';
+import { validTimestamp } from '../wire/context.ts';
 import { connectionFromName, propertiesFromTable, propertiesToTable } from '../wire/firehose/record.ts';
-import { readJsonLinesCapture } from './lines.ts';
+import { type LineOptions, readJsonLinesCapture } from './lines.ts';
 import type { SourceResult } from './source.ts';
 
 function strOrNone(v: unknown): string | undefined {
@@ -24,10 +25,11 @@ export function wireFromTracingRecord(r: unknown, seq: number): WireMessage | st
   if (r === null || typeof r !== 'object' || Array.isArray(r)) return 'not a JSON object';
   const o = r as Record<string, unknown>;
   const type = o.type;
-  if (type !== 'published' && type !== 'received') return `unknown record type ${JSON.stringify(type)}`;
+  if (type !== 'published' && type !== 'received')
+    return `unknown record type ${String(JSON.stringify(type)).slice(0, 80)}`;
   if (typeof o.payload !== 'string') return 'payload is not a base64 string';
   const ts = typeof o.timestamp === 'string' ? Date.parse(o.timestamp) : Number.NaN;
-  if (!Number.isFinite(ts)) return `bad timestamp ${JSON.stringify(o.timestamp)}`;
+  if (!validTimestamp(ts)) return `bad timestamp ${JSON.stringify(o.timestamp)?.slice(0, 80)}`;
   if (typeof o.exchange !== 'string') return 'exchange missing';
   const body = Buffer.from(o.payload, 'base64');
   const keys = Array.isArray(o.routing_keys)
@@ -99,7 +101,7 @@ export function formatTracingRecord(w: WireMessage): string {
 export function readTracingFile(
   path: string,
   sink: CaptureSink,
-  opts: { onProgress?: (done: number, total: number) => void | Promise<void> } = {},
+  opts: LineOptions = {},
 ): Promise<SourceResult> {
   return readJsonLinesCapture(path, sink, wireFromTracingRecord, opts);
 }

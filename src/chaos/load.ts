@@ -4,7 +4,7 @@
  * replaced by spaces, newlines kept) so the emulator's errors still point at the right line:col.
  */
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
-import { parseScenario, type Scenario } from '../emulate/scenario.ts';
+import { parseScenario, type Scenario, yamlToJs } from '../emulate/scenario.ts';
 import { RpcscopeError } from '../errors.ts';
 import { ChaosSection } from './timeline.ts';
 
@@ -24,7 +24,7 @@ export function parseChaosScenario(text: string, input = 'scenario.yaml'): Chaos
       const start = pair.key.range?.[0] ?? 0;
       const value = pair.value as { range?: [number, number, number] } | null;
       const end = value?.range?.[2] ?? pair.key.range?.[2] ?? start;
-      chaosRaw = (doc.toJS() as Record<string, unknown>).chaos ?? {};
+      chaosRaw = (yamlToJs(doc, input) as Record<string, unknown>).chaos ?? {};
       rest = text.slice(0, start) + text.slice(start, end).replace(/[^\n]/g, ' ') + text.slice(end);
       const r = ChaosSection.safeParse(chaosRaw);
       if (!r.success) {

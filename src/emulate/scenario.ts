@@ -5,7 +5,7 @@
  * Written by `rpcscope model` from captures or by hand; parsed from YAML with positions so that
  * every schema error names file:line:col of the offending key.
  */
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { RpcscopeError } from '../errors.ts';
 
@@ -43,6 +43,12 @@ export const RpcSpec = z
     bytes: Distribution.default(1000),
     /** Messages per occurrence (a periodic task that makes 3 identical calls). */
     count: z.number().int().positive().default(1),
+    /**
+     * Calls: this call's timeout in s (its AMQP expiration and `_timeout`), where the caller
+     * prepares the client with its own (neutron's report_state: report_interval, 30 s);
+     * default oslo.rpcResponseTimeoutS.
+     */
+    timeoutS: z.number().positive().optional(),
   })
   .strict();
 export type RpcSpec = z.infer<typeof RpcSpec>;
@@ -99,6 +105,8 @@ export const Service = z
     fanout: z.boolean().default(true),
     /** Broker URL for this service (cells, a separate neutron broker); default the scenario's. */
     url: z.string().optional(),
+    /** This service's control_exchange ("neutron" beside nova's "nova"); default oslo.controlExchange. */
+    controlExchange: z.string().min(1).optional(),
     queues: QueueSettings.optional(),
     serve: Serve.default({ delayMs: 5, replyBytes: 300, errorRate: 0 }),
     /** Per-method overrides of `serve`. */
@@ -106,6 +114,22 @@ export const Service = z
     periodic: z.array(Periodic).default([]),
     /** Scaled by `--computes N` (the service group whose count the CLI flag sets). */
     scalable: z.boolean().default(false),
+    /**
+     * oslo's connection layout for one process (neutron agents, neutron-server workers): one
+     * listener connection per topic (each `create_consumer` is its own RPC server, whose
+     * listener takes its own connection: topic, topic.host and fanout queues on it), the reply
+     * queue on a connection of its own, and `send` connections of the send pool (publisher
+     * confirms) that carry every call, cast, fanout and reply. Omitted: one connection for all.
+     */
+    connections: z
+      .object({
+        /** The reply listener's connection (a process that makes calls); none for a pure server. */
+        reply: z.boolean().default(true),
+        /** Send-pool connections (oslo opens one per concurrently sending thread). */
+        send: z.number().int().nonnegative().default(1),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type Service = z.infer<typeof Service>;
@@ -237,6 +261,21 @@ function nodeAt(
   return { node, keyNode };
 }
 
+/**
+ * The plain value of a parsed YAML document. The yaml library refuses documents whose aliases
+ * expand past a resource limit (an "alias bomb") with a ReferenceError: that is invalid input.
+ */
+export function yamlToJs(doc: Document, input: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new RpcscopeError('RPCSCOPE_SCENARIO_INVALID', `cannot expand the YAML: ${(e as Error).message}`, {
+      cause: e,
+      context: { input, line: 1, column: 1 },
+    });
+  }
+}
+
 /** Parses and validates a scenario; errors carry file:line:col of the offending key. */
 export function parseScenario(text: string, input = 'scenario.yaml'): Scenario {
   const lineCounter = new LineCounter();
@@ -248,7 +287,7 @@ export function parseScenario(text: string, input = 'scenario.yaml'): Scenario {
       context: { input, line: pos.line, column: pos.col },
     });
   }
-  const r = Scenario.safeParse(doc.toJS());
+  const r = Scenario.safeParse(yamlToJs(doc, input));
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const { node, keyNode } = nodeAt(doc.contents as Node | null, issue.path);

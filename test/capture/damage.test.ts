@@ -115,7 +115,11 @@ test('readPcapFile: missing file, a directory, and a file that is not a capture 
   const good = join(d, 'stop.pcap');
   writeFileSync(good, fixture('stop'));
   const progress: number[] = [];
-  const r = await readPcapFile(good, sink, { onProgress: (done, total) => progress.push(done / total) });
+  const r = await readPcapFile(good, sink, {
+    onProgress: (done, total) => {
+      progress.push(done / total);
+    },
+  });
   assert.equal(progress.at(-1), 1);
   assert.equal(r.bytes, fixture('stop').length);
 });

@@ -37,6 +37,8 @@ interface Pending {
   bodySize: number;
   body: Uint8Array | undefined;
   got: number;
+  /** The announced body is over the size limit: its frames are counted and dropped, never stored. */
+  discard?: boolean;
 }
 
 type MutableWire = { -readonly [K in keyof WireMessage]: WireMessage[K] };
@@ -119,9 +121,11 @@ export class AmqpConnection implements FrameHandler {
   private method(dir: number, ch: number, m: DecodedMethod, ts: number, offset: number): void {
     const a = m.args;
     const pend = this.pending[dir]!;
-    if (pend.has(ch)) {
+    const prev = pend.get(ch);
+    if (prev !== undefined) {
       pend.delete(ch);
-      this.ctx.skipped.frames++;
+      // An oversized body already counted (its announced size was the damage): not counted twice.
+      if (prev.discard !== true) this.ctx.skipped.frames++;
       this.ctx.issue(
         offset,
         `AMQP: ${m.name} on channel ${ch} of ${this.ref.id} before the previous message's content was complete`,
@@ -399,6 +403,17 @@ export class AmqpConnection implements FrameHandler {
     const h = decodeContentHeader(buf, start, end);
     p.properties = h.properties;
     p.bodySize = h.bodySize;
+    if (h.bodySize > this.ctx.limits.maxBodySize) {
+      // Damage or a hostile peer: never allocate it. Its body frames are passed over (counted),
+      // and the channel decodes on with the next method.
+      p.discard = true;
+      this.ctx.skipped.records++;
+      this.ctx.issue(
+        offset,
+        `AMQP: content header announces a body of ${h.bodySize} bytes, over the ${this.ctx.limits.maxBodySize}-byte limit, on channel ${ch} of ${this.ref.id}: message skipped`,
+      );
+      return;
+    }
     if (h.bodySize === 0) this.finish(dir, ch, p, ts);
   }
 
@@ -418,6 +433,12 @@ export class AmqpConnection implements FrameHandler {
       return;
     }
     const n = end - start;
+    if (p.discard === true) {
+      this.ctx.skipped.bytes += n + 8;
+      p.got += n;
+      if (p.got >= p.bodySize) this.pending[dir]!.delete(ch);
+      return;
+    }
     if (p.got + n > p.bodySize) {
       this.violation(dir, ch, offset, `body frames exceed the announced body size ${p.bodySize}`);
       return;

@@ -45,6 +45,24 @@ export function decodeArray(c: Cursor): unknown[] {
   return out;
 }
 
+/**
+ * Deepest nesting of tables and arrays decoded. Real headers nest a few levels; a hostile frame
+ * could nest ~16M/5 levels and overflow the stack here and in everything that walks the value.
+ */
+export const MAX_FIELD_NESTING = 64;
+let depth = 0;
+
+function nested<T>(c: Cursor, decode: (c: Cursor) => T): T {
+  if (depth >= MAX_FIELD_NESTING)
+    throw new FrameFormatError(`field tables nested deeper than ${MAX_FIELD_NESTING} levels`, c.pos);
+  depth++;
+  try {
+    return decode(c);
+  } finally {
+    depth--;
+  }
+}
+
 function decodeFieldValue(c: Cursor, limit: number): unknown {
   const at = c.pos;
   const tag = c.u8();
@@ -94,13 +112,13 @@ function decodeFieldValue(c: Cursor, limit: number): unknown {
       v = c.longstr();
       break;
     case 0x41: // 'A' array
-      v = decodeArray(c);
+      v = nested(c, decodeArray);
       break;
     case 0x54: // 'T' timestamp (uint64 seconds)
       v = { timestamp: c.u64() } satisfies AmqpTimestamp;
       break;
     case 0x46: // 'F' nested table
-      v = decodeTable(c);
+      v = nested(c, decodeTable);
       break;
     case 0x56: // 'V' void
       v = null;

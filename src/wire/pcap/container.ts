@@ -18,7 +18,7 @@
  */
 
 import { RpcscopeError } from '../../errors.ts';
-import type { DecodeContext } from '../context.ts';
+import { type DecodeContext, validTimestamp } from '../context.ts';
 
 export interface PacketHandler {
   /** One captured packet: buf[start, end), link type, time (epoch ms), input offset of buf[start]. */
@@ -191,6 +191,11 @@ export class PcapContainer {
       }
       if (p + 16 + incl > len) return p;
       const ts = this.u32(buf, p) * 1000 + this.u32(buf, p + 4) / this.fracPerMs;
+      if (!validTimestamp(ts)) {
+        this.badTime(base + p, 16 + incl, ts);
+        p += 16 + incl;
+        continue;
+      }
       this.packets++;
       this.lastTs = ts;
       this.handler.packet(this.linkType, ts, buf, p + 16, p + 16 + incl, base + p + 16);
@@ -337,6 +342,16 @@ export class PcapContainer {
     return p;
   }
 
+  /**
+   * A packet whose time is outside 1970..9999 (a damaged header, or an if_tsresol that does not
+   * fit the timestamps): skipped and counted, as its place in time is unknown.
+   */
+  private badTime(offset: number, bytes: number, ts: number): void {
+    this.ctx.skipped.records++;
+    this.ctx.skipped.bytes += bytes;
+    this.ctx.issue(offset, `packet timestamp out of range (${ts} ms since the epoch): record skipped`);
+  }
+
   private ngBlock(type: number, buf: Uint8Array, p: number, total: number, base: number): void {
     switch (type) {
       case 1: {
@@ -351,8 +366,17 @@ export class PcapContainer {
           if (code === 9 && olen >= 1) {
             // if_tsresol: MSB 0 → 10^-n s, MSB 1 → 2^-n s.
             const r = buf[o + 4]!;
-            const unitsPerSec = r & 0x80 ? 2 ** (r & 0x7f) : 10 ** r;
-            iface.unitsPerMs = unitsPerSec / 1000;
+            // Beyond 2^-64 s or 10^-19 s no 64-bit timestamp reaches the present: damage, so
+            // the default (µs) is kept and the interface's packets are judged by their times.
+            if (r & 0x80 ? (r & 0x7f) > 64 : r > 19) {
+              this.ctx.issue(
+                base + o,
+                `pcapng interface ${this.ifaces.length}: impossible if_tsresol ${r}, microseconds assumed`,
+              );
+            } else {
+              const unitsPerSec = r & 0x80 ? 2 ** (r & 0x7f) : 10 ** r;
+              iface.unitsPerMs = unitsPerSec / 1000;
+            }
           }
           o += 4 + ((olen + 3) & ~3);
         }
@@ -378,6 +402,10 @@ export class PcapContainer {
         }
         const units = this.u32(buf, p + 12) * 4294967296 + this.u32(buf, p + 16);
         const ts = units / iface.unitsPerMs;
+        if (!validTimestamp(ts)) {
+          this.badTime(base + p, total, ts);
+          return;
+        }
         this.lastTs = ts;
         this.packets++;
         this.handler.packet(iface.linkType, ts, buf, p + 28, p + 28 + cap, base + p + 28);

@@ -25,6 +25,8 @@ export interface PcapReadResult {
 export interface PcapDecodeOptions {
   /** The broker's AMQP port (default 5672). */
   amqpPort?: number;
+  /** Largest message body decoded, bytes (default DEFAULT_MAX_BODY_SIZE, 512 MiB); larger ones are counted as skipped. */
+  maxBodySize?: number;
 }
 
 export const DEFAULT_AMQP_PORT = 5672;
@@ -36,7 +38,11 @@ export class PcapStreamDecoder {
   private result: PcapReadResult | undefined;
 
   constructor(input: string, sink: CaptureSink, opts: PcapDecodeOptions = {}) {
-    this.ctx = new DecodeContext(input, sink);
+    this.ctx = new DecodeContext(
+      input,
+      sink,
+      opts.maxBodySize === undefined ? {} : { maxBodySize: opts.maxBodySize },
+    );
     this.flows = new TcpFlows(this.ctx, opts.amqpPort ?? DEFAULT_AMQP_PORT);
     this.container = new PcapContainer(this.ctx, this.flows);
   }
