@@ -106,7 +106,7 @@ test('retention by size drops the oldest fifth when the file is over the limit',
   const path = join(dir, 's.duckdb');
   const store = await EventStore.open({ path, retention: { maxBytes: 1 } });
   for (const m of loaded.messages) store.message(m);
-  store.flush();
+  await store.flush();
   assert.ok(store.fileBytes() > 1);
   const deleted = await store.enforceRetention();
   await store.close();

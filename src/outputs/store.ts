@@ -140,6 +140,9 @@ export class EventStore implements RecordSink {
   rowsPersisted = 0;
   /** Persist rounds put off because a reader held the file. */
   persistDeferred = 0;
+  /** Persist rounds that failed (their rows stay buffered and go in a later round). */
+  persistFailures = 0;
+  lastError: string | undefined;
   /** Time the last persist round took (ms): attach, insert, checkpoint, detach. */
   lastPersistMs = 0;
   private pending = 0;
@@ -255,7 +258,12 @@ export class EventStore implements RecordSink {
     const now = Date.now();
     if (now - this.lastPersist < (this.opts.persistEveryMs ?? 1000)) return Promise.resolve();
     this.lastPersist = now;
-    return this.persist();
+    // The watch tick does not await this: a failed round is counted here (its rows stay buffered
+    // for the next one) and the error surfaces at close, which persists and rejects.
+    return this.persist().catch((e: unknown) => {
+      this.persistFailures++;
+      this.lastError = e instanceof Error ? e.message : String(e);
+    });
   }
 
   /** Writes every buffered row into the file now (after the rounds already queued). */
