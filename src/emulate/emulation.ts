@@ -9,6 +9,7 @@ import { ManagementClient } from '../broker/management.ts';
 import { redactUrl } from '../util/url.ts';
 import { Accounting } from './accounting.ts';
 import { planServices, prng, type ServicePlan } from './plan.ts';
+import { EmulatedProcess, type EmulatedUnit } from './process.ts';
 import { managementUrlFor, Sampler, vhostOf } from './sampler.ts';
 import { type Operation, type Periodic, type Scenario, withCounts } from './scenario.ts';
 import { Scheduler } from './scheduler.ts';
@@ -36,8 +37,8 @@ export class Emulation {
   private readonly opts: EmulationOptions;
   private readonly rand: () => number;
   private readonly allPlans: ServicePlan[];
-  private readonly services: EmulatedService[];
-  private readonly byGroup = new Map<string, EmulatedService[]>();
+  private readonly services: EmulatedUnit[];
+  private readonly byGroup = new Map<string, EmulatedUnit[]>();
   /** Hosts of every planned service (all shards) per topic, for calls to a given server. */
   private readonly byTopic = new Map<string, string[]>();
   /** Queues and exchanges to delete at teardown, per broker URL. */
@@ -66,7 +67,7 @@ export class Emulation {
   private wake: (() => void) | undefined;
   private failed = 0;
   private started = 0;
-  private readonly startedOk = new Set<EmulatedService>();
+  private readonly startedOk = new Set<EmulatedUnit>();
   private brokerRefused = false;
   private stoppedBy: EmulationResult['stoppedBy'] = 'duration';
   private rampUpS = 0;
@@ -89,7 +90,10 @@ export class Emulation {
       for (const t of p.spec.topics) this.byTopic.set(t, [...(this.byTopic.get(t) ?? []), p.host]);
 
     const ctx = this.serviceContext();
-    this.services = plans.map((p) => new EmulatedService(p, ctx));
+    // oslo's several connections per process where the scenario lays them out (neutron agents).
+    this.services = plans.map((p) =>
+      p.spec.connections !== undefined ? new EmulatedProcess(p, ctx) : new EmulatedService(p, ctx),
+    );
     for (const s of this.services)
       this.byGroup.set(s.plan.group, [...(this.byGroup.get(s.plan.group) ?? []), s]);
 
@@ -238,7 +242,7 @@ export class Emulation {
 
   // ---- periodic work and operations
 
-  private schedulePeriodic(svc: EmulatedService, p: Periodic, phase0: number): void {
+  private schedulePeriodic(svc: EmulatedUnit, p: Periodic, phase0: number): void {
     const period = (p.periodS * 1000) / this.scenario.speedup;
     const fire = (at: number) => {
       this.scheduler.at(at, () => {
@@ -265,7 +269,10 @@ export class Emulation {
       if (this.stopRequested) return;
       const local = (this.byGroup.get(st.from) ?? []).filter((s) => s.up);
       const pool = local.length > 0 ? local : this.services.filter((s) => s.up);
-      const sender = pool[Math.floor(rand() * pool.length)];
+      // The operation's host sends its group's steps (the OVS agent on the port's hypervisor).
+      const sender =
+        (opHost === undefined ? undefined : local.find((s) => s.plan.host === opHost)) ??
+        pool[Math.floor(rand() * pool.length)];
       if (sender === undefined) return;
       const waits: Promise<unknown>[] = [];
       for (let i = 0; i < st.count; i++) {

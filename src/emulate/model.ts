@@ -5,6 +5,7 @@
  * size become the servers' answer model. Pure: spec in, scenario object out.
  */
 import type { Spec } from '../analyse/spec.ts';
+import { neutronServices, SERVER_TOPICS } from './neutron.ts';
 import type { ScenarioInput } from './scenario.ts';
 
 export interface ModelOptions {
@@ -150,6 +151,8 @@ export function modelFromSpec(spec: Spec, opts: ModelOptions = {}): ScenarioInpu
     };
     s.methods = { ...(s.methods ?? {}), [key]: serve };
   }
+  const instances = new Map(spec.background.map((b) => [b.service, b.instances]));
+  const all = neutronLayout([...services.values()], operations, instances, opts.computes);
   return {
     version: 1,
     name: opts.name ?? 'model',
@@ -160,7 +163,7 @@ export function modelFromSpec(spec: Spec, opts: ModelOptions = {}): ScenarioInpu
       ...(opts.contextKeys !== undefined ? { contextKeys: [...opts.contextKeys] } : {}),
     },
     speedup: opts.speedup ?? 1,
-    services: [...services.values()],
+    services: all,
     operations,
   };
 }
@@ -175,4 +178,53 @@ export function wireFacts(
   const call = messages.find((m) => (m.kind === 'call' || m.kind === 'cast') && m.exchange !== '');
   if (call === undefined) return {};
   return { controlExchange: call.exchange, contextKeys: Object.keys(call.context) };
+}
+
+const NEUTRON_AGENTS = [
+  'neutron-openvswitch-agent',
+  'neutron-dhcp-agent',
+  'neutron-l3-agent',
+  'neutron-metadata-agent',
+] as const;
+
+/**
+ * neutron captures start mid-connection (no declares), so the model takes the neutron processes'
+ * queues and connections from neutron's Zed topology (neutron.ts) and keeps what the capture
+ * measured: report_state sizes, the server's answer model, the operations. Hypervisors (OVS +
+ * metadata agent) share nova-compute's host names and scale with `--computes N`.
+ */
+function neutronLayout(
+  services: ServiceIn[],
+  operations: NonNullable<ScenarioInput['operations']>,
+  instances: ReadonlyMap<string, number>,
+  computes: number | undefined,
+): ServiceIn[] {
+  if (!services.some((s) => s.name.startsWith('neutron-'))) return services;
+  const seen = new Set(services.map((s) => s.name));
+  const reportBytes: Partial<Record<(typeof NEUTRON_AGENTS)[number], number>> = {};
+  for (const a of NEUTRON_AGENTS) {
+    const p = services.find((s) => s.name === a)?.periodic?.find((x) => x.method === 'report_state');
+    if (p !== undefined && typeof p.bytes === 'number') reportBytes[a] = p.bytes;
+  }
+  const server = services.find((s) => s.name === 'neutron-server');
+  // nova's naming gave listeners of neutron topics a "nova-<topic>" group: they are neutron-server.
+  const serverListeners = new Set(SERVER_TOPICS.map((t) => `nova-${t}`));
+  const measured = { ...(server?.methods ?? {}) };
+  for (const s of services) if (serverListeners.has(s.name)) Object.assign(measured, s.methods ?? {});
+  const neutronTopic = /^nova-(q-|neutron-vo-|dhcp_agent$|l3_agent$)/;
+  const kept = services.filter((s) => !s.name.startsWith('neutron-') && !neutronTopic.test(s.name));
+  const hv = computes ?? Math.max(1, instances.get('neutron-openvswitch-agent') ?? 1);
+  const neutron = neutronServices({
+    hypervisors: hv,
+    networkNodes: seen.has('neutron-dhcp-agent') || seen.has('neutron-l3-agent') ? 1 : 0,
+    metadataOnHypervisors: seen.has('neutron-metadata-agent'),
+    reportBytes,
+  });
+  const ns = neutron.find((s) => s.name === 'neutron-server');
+  if (ns !== undefined) ns.methods = { ...(ns.methods ?? {}), ...measured };
+  // An agent's calls come from the port's hypervisor.
+  for (const op of operations)
+    if (op.hostOf === undefined && op.steps.some((st) => st.from === 'neutron-openvswitch-agent'))
+      op.hostOf = 'neutron-openvswitch-agent';
+  return [...kept, ...neutron];
 }

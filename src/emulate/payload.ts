@@ -6,12 +6,42 @@
  */
 import type { PyJson } from '../wire/oslo/encode.ts';
 
+/** neutron's agent_type per agent binary (neutron_lib.constants AGENT_TYPE_*). */
+const AGENT_TYPES: Readonly<Record<string, string>> = {
+  'neutron-openvswitch-agent': 'Open vSwitch agent',
+  'neutron-dhcp-agent': 'DHCP agent',
+  'neutron-l3-agent': 'L3 agent',
+  'neutron-metadata-agent': 'Metadata agent',
+};
+
 export function padArgs(
   method: string,
   object: string | undefined,
   host: string,
   pad: string,
+  binary?: string,
 ): Record<string, PyJson> {
+  // neutron's PluginReportStateAPI.report_state(context, agent_state, use_call): the state dict
+  // nested as the agent sends it ({"agent_state": {"agent_state": {...}}, "time": ...}), so a
+  // real neutron-server's AgentExtRpcCallback.report_state reads binary, host and agent_type.
+  if (method === 'report_state' && binary !== undefined)
+    return {
+      agent_state: {
+        agent_state: {
+          binary,
+          host,
+          topic:
+            binary === 'neutron-dhcp-agent'
+              ? 'dhcp_agent'
+              : binary === 'neutron-l3-agent'
+                ? 'l3_agent'
+                : 'N/A',
+          configurations: { pad },
+          agent_type: AGENT_TYPES[binary] ?? binary,
+        },
+      },
+      time: new Date().toISOString().slice(0, 26),
+    };
   if (object !== undefined) {
     const dot = object.lastIndexOf('.');
     const objName = dot > 0 ? object.slice(0, dot) : object;

@@ -41,6 +41,8 @@ import { type CallOutcome, methodKey, objectOf, type ServiceContext } from './se
 
 interface PendingCall {
   readonly uniqueId: string;
+  /** This call's timeout, ms (the spec's timeoutS, else rpc_response_timeout). */
+  readonly timeoutMs: number;
   readonly key: string;
   /** When the caller called (latency is the caller's: time held while disconnected included). */
   readonly start: number;
@@ -60,6 +62,21 @@ interface Outgoing {
   readonly method: string;
   /** Calls: the `_msg_id` whose reply wait starts once the call is written. */
   readonly callMsgId?: string;
+  /** The facet waiting for that reply, when another (a send-pool connection) writes the call. */
+  readonly caller?: EmulatedService;
+}
+
+/**
+ * One connection of a process that oslo spreads over several (neutron's agents): the topics whose
+ * queues this connection consumes, whether it holds the reply queue, and the facet whose
+ * connection carries its publishes (oslo takes a send-pool connection for every publish, replies
+ * included). Omitted: the whole service on one connection.
+ */
+export interface Facet {
+  readonly topics: readonly string[];
+  readonly reply: boolean;
+  /** The send-pool connection to publish through (chosen per publish). */
+  readonly via?: () => EmulatedService;
 }
 
 interface PendingConfirmReply {
@@ -96,19 +113,22 @@ export class EmulatedService {
   #reconnectTimer: NodeJS.Timeout | undefined;
   #up = false;
 
-  constructor(plan: ServicePlan, ctx: ServiceContext) {
+  readonly #via: (() => EmulatedService) | undefined;
+
+  constructor(plan: ServicePlan, ctx: ServiceContext, facet?: Facet) {
     this.plan = plan;
     this.#ctx = ctx;
     this.#qopts = queueOptions(ctx.scenario, plan);
     this.#replyQ = replyQueueName();
-    const ex = ctx.scenario.oslo.controlExchange;
+    this.#via = facet?.via;
+    const ex = plan.spec.controlExchange ?? ctx.scenario.oslo.controlExchange;
     const queues: QueueDecl[] = [];
-    for (const topic of plan.spec.topics) {
+    for (const topic of facet?.topics ?? plan.spec.topics) {
       queues.push(topicQueue(ex, topic, this.#qopts));
       queues.push(topicQueue(ex, serverKey(topic, plan.host), this.#qopts));
       if (plan.spec.fanout) queues.push(fanoutQueue(topic, this.#qopts));
     }
-    queues.push(replyQueue(this.#replyQ, this.#qopts));
+    if (facet?.reply !== false) queues.push(replyQueue(this.#replyQ, this.#qopts));
     this.#queues = queues;
   }
 
@@ -350,8 +370,10 @@ export class EmulatedService {
       }),
     );
     // oslo retries a returned reply every 0.25 s for kombu_missing_consumer_retry_timeout (60 s).
-    this.#replies.set(msg.uniqueId, { msg, deadline: Date.now() + 60_000, returned: false });
-    this.#publish(msg, method);
+    // The reply goes out on a send-pool connection (AMQPIncomingMessage.reply: PURPOSE_SEND).
+    const out = this.#sender();
+    out.#replies.set(msg.uniqueId, { msg, deadline: Date.now() + 60_000, returned: false });
+    out.#publish(msg, method);
   }
 
   #onReply(inner: Record<string, unknown>): void {
@@ -373,7 +395,12 @@ export class EmulatedService {
    * Accounts a new publish, then sends it or, with no usable channel, holds it: oslo's
    * _ensure_publishing blocks the sender in ensure() (retry=None: until reconnected).
    */
-  #publish(msg: OsloPublish, method: string, callMsgId?: string): void {
+  /** The facet whose connection publishes for this one (itself unless oslo's send pool is apart). */
+  #sender(): EmulatedService {
+    return this.#via?.() ?? this;
+  }
+
+  #publish(msg: OsloPublish, method: string, callMsgId?: string, caller?: EmulatedService): void {
     const acc = this.#ctx.accounting;
     if (msg.kind !== 'reply' || !acc.message(msg.uniqueId))
       acc.sent(msg.uniqueId, msg.kind, this.plan.group, this.plan.host, method, Date.now());
@@ -383,6 +410,7 @@ export class EmulatedService {
       msg,
       method,
       ...(callMsgId !== undefined ? { callMsgId } : {}),
+      ...(caller !== undefined && caller !== this ? { caller } : {}),
     };
     const ch = this.#ch;
     // Behind held messages too: oslo sends on one connection under its lock, in order.
@@ -450,7 +478,7 @@ export class EmulatedService {
         this.#hold(out);
         return;
       }
-      if (out.callMsgId !== undefined) this.#startReplyWait(out.callMsgId);
+      if (out.callMsgId !== undefined) (out.caller ?? this).#startReplyWait(out.callMsgId);
     };
     const ex = msg.exchange;
     // notify_send → _publish_and_creates_default_queue: once per (exchange, key) and channel,
@@ -557,7 +585,7 @@ export class EmulatedService {
     if (spec.kind === 'notification') {
       const msg = sized(bytes, (pad) =>
         encodeNotification({
-          exchange: o.controlExchange,
+          exchange: this.plan.spec.controlExchange ?? o.controlExchange,
           topic: spec.topic,
           priority: spec.priority,
           eventType: spec.eventType ?? spec.method,
@@ -566,12 +594,12 @@ export class EmulatedService {
           context,
         }),
       );
-      this.#publish(msg, spec.eventType ?? spec.method);
+      this.#sender().#publish(msg, spec.eventType ?? spec.method);
       return undefined;
     }
     const server = this.#target(spec, opHost);
     const base = {
-      exchange: o.controlExchange,
+      exchange: this.plan.spec.controlExchange ?? o.controlExchange,
       topic: spec.topic,
       method: spec.method,
       context,
@@ -580,31 +608,43 @@ export class EmulatedService {
       ...(spec.version !== undefined ? { version: spec.version } : {}),
     };
     if (spec.kind === 'cast') {
-      this.#publish(
-        sized(bytes, (pad) => encodeCast({ ...base, args: padArgs(spec.method, spec.object, host, pad) })),
+      this.#sender().#publish(
+        sized(bytes, (pad) =>
+          encodeCast({ ...base, args: padArgs(spec.method, spec.object, host, pad, this.plan.binary) }),
+        ),
         key,
       );
       return undefined;
     }
     if (spec.kind === 'fanout') {
       const { server: _s, exchange: _e, ...rest } = base as typeof base & { server?: string };
-      this.#publish(
-        sized(bytes, (pad) => encodeFanout({ ...rest, args: padArgs(spec.method, spec.object, host, pad) })),
+      this.#sender().#publish(
+        sized(bytes, (pad) =>
+          encodeFanout({ ...rest, args: padArgs(spec.method, spec.object, host, pad, this.plan.binary) }),
+        ),
         key,
       );
       return undefined;
     }
     const msgId = uuidHex();
     const uniqueId = uuidHex();
+    const timeoutS = spec.timeoutS ?? o.rpcResponseTimeoutS;
     const msg = sized(bytes, (pad) =>
       encodeCall(
-        { ...base, uniqueId, args: padArgs(spec.method, spec.object, host, pad) },
-        { replyQ: this.#replyQ, timeoutS: o.rpcResponseTimeoutS, msgId },
+        { ...base, uniqueId, args: padArgs(spec.method, spec.object, host, pad, this.plan.binary) },
+        { replyQ: this.#replyQ, timeoutS, msgId },
       ),
     );
     return new Promise<CallOutcome>((resolve) => {
-      this.#pending.set(msgId, { uniqueId, key, start: performance.now(), timer: undefined, resolve });
-      this.#publish(msg, key, msgId);
+      this.#pending.set(msgId, {
+        uniqueId,
+        key,
+        timeoutMs: timeoutS * 1000,
+        start: performance.now(),
+        timer: undefined,
+        resolve,
+      });
+      this.#sender().#publish(msg, key, msgId, this);
     });
   }
 
@@ -618,7 +658,7 @@ export class EmulatedService {
       const ms = performance.now() - p.start;
       this.#ctx.onCall(this.plan, p.key, 'timeout', ms);
       p.resolve({ outcome: 'timeout', ms });
-    }, this.#ctx.scenario.oslo.rpcResponseTimeoutS * 1000);
+    }, p.timeoutMs);
     p.timer.unref();
   }
 
