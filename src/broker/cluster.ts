@@ -158,14 +158,10 @@ export class Cluster {
     try {
       text = await readFile(file, 'utf8');
     } catch (e) {
-      throw new RpcscopeError(
-        'RPCSCOPE_INPUT_NOT_FOUND',
-        `no cluster in ${dir} (start one there first)`,
-        {
-          cause: e,
-          context: { input: file },
-        },
-      );
+      throw new RpcscopeError('RPCSCOPE_INPUT_NOT_FOUND', `no cluster in ${dir} (start one there first)`, {
+        cause: e,
+        context: { input: file },
+      });
     }
     return new Cluster(JSON.parse(text) as ClusterState);
   }
@@ -177,10 +173,7 @@ export class Cluster {
     const say = (l: string) => report(`+${((Date.now() - t0) / 1000).toFixed(1)}s ${l}`);
     const dir = path.resolve(o.dir);
     if (existsSync(path.join(dir, STATE_FILE)))
-      throw new RpcscopeError(
-        'RPCSCOPE_CLUSTER',
-        `a cluster is already recorded in ${dir}; remove it first`,
-      );
+      throw new RpcscopeError('RPCSCOPE_CLUSTER', `a cluster is already recorded in ${dir}; remove it first`);
     const opts: ClusterOptions = {
       dir,
       nodes: o.nodes ?? 3,
