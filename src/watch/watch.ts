@@ -7,7 +7,6 @@ import { HealthPoller } from '../broker/health.ts';
 import { ManagementClient } from '../broker/management.ts';
 import { amqpUrlForVhost, FirehoseSource } from '../capture/firehose.ts';
 import { startTcpdump, type TcpdumpRun } from '../capture/tcpdump.ts';
-import { RpcscopeError } from '../errors.ts';
 import { OtlpTraces } from '../outputs/otlp.ts';
 import { WatchMetrics } from '../outputs/prometheus.ts';
 import { EventStore, type Retention } from '../outputs/store.ts';
