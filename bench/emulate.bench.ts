@@ -21,7 +21,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ManagementClient } from '../src/broker/management.ts';
 import { runEmulation } from '../src/emulate/emulator.ts';
 import { parseScenario } from '../src/emulate/scenario.ts';
@@ -43,7 +43,7 @@ const CONDUCTORS = Number(process.env.RPCSCOPE_BENCH_CONDUCTORS ?? 4);
 const STATS_MS = Number(process.env.RPCSCOPE_BENCH_STATS_MS ?? 30_000);
 const log = (s: string) => process.stderr.write(`[bench emulate] ${s}\n`);
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
@@ -53,14 +53,14 @@ function freePort(): Promise<number> {
   });
 }
 
-interface Broker {
+export interface Broker {
   amqp: string;
   mgmt: string;
   beamPid?: number;
   stop(): Promise<void>;
 }
 
-async function dedicatedBroker(): Promise<Broker> {
+export async function dedicatedBroker(): Promise<Broker> {
   const [amqpPort, mgmtPort, distPort] = [await freePort(), await freePort(), await freePort()];
   const dir = `/tmp/rpcscope-bench-rabbit-${process.pid}`;
   const node = `rpcscope-bench-${process.pid}@localhost`;
@@ -132,7 +132,7 @@ async function dedicatedBroker(): Promise<Broker> {
 }
 
 /** CPU seconds (user+system) of a process from /proc. */
-function cpuSeconds(pid: number): number | undefined {
+export function cpuSeconds(pid: number): number | undefined {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(f[11]) + Number(f[12])) / 100;
@@ -304,4 +304,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// bench/neutron.bench.ts imports the broker helpers: run only as the benchmark itself.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
