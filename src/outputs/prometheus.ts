@@ -15,8 +15,10 @@
  * to prometheus_client, where `str(None)` becomes "None" and `str(True)` "True".
  *
  * Cardinality: names that are unbounded by construction never become label values. Reply queues
- * (`reply_<uuid>`, one per client process, new ones all day) read `reply` wherever a topic,
- * service or queue would be named (oslo.metrics has no label for them). The cap then only guards the *real* values:
+ * (`reply_<uuid>`, one per client process, new ones all day) read `reply` wherever a topic or
+ * service would be named (oslo.metrics has no label for them). The one exception is the hazard
+ * gauge's `object`: it holds only the hazards present now (reset at each poll), and the queue's
+ * own name is what the operator acts on (an abandoned `reply_…` queue to delete). The cap then only guards the *real* values:
  * each metric family keeps its own `maxValuesPerLabel` values per label (a burst of new methods in
  * one metric does not push a new topic of another into "other"), later values read "other", and
  * both the folded observations (`rpcscope_label_overflow_total`) and the distinct folded values
@@ -101,17 +103,6 @@ function packageVersion(): string {
 /** The label value of a topic or routing-key-like name: reply queues fold into one `reply`. */
 export function topicLabel(topic: string): string {
   return isReplyQueue(topic) ? 'reply' : topic;
-}
-
-/**
- * The label value of a queue (or `vhost/queue`) name: reply queues read `reply` (`vhost/reply`).
- * Other queue names, fanout queues included, are kept: they name what a hazard is about, and the
- * hazard gauge only holds the hazards present now.
- */
-export function queueLabel(object: string): string {
-  const slash = object.indexOf('/');
-  const queue = slash < 0 ? object : object.slice(slash + 1);
-  return isReplyQueue(queue) ? `${object.slice(0, slash + 1)}reply` : object;
 }
 
 /** Counters of what a source could not deliver; pulled at scrape time. */
@@ -626,7 +617,7 @@ export class WatchMetrics implements RecordSink {
     this.hazardGauge.reset();
     for (const h of list)
       this.hazardGauge.set(
-        { hazard: h.kind, object: this.v('rpcscope_broker_hazard', 'object', queueLabel(h.object)) },
+        { hazard: h.kind, object: this.v('rpcscope_broker_hazard', 'object', h.object) },
         1,
       );
   }
