@@ -181,6 +181,13 @@ export interface MessageHints {
   readonly ids?: readonly string[];
   /** `report_state`'s agent_state: the agent's binary, host and agent_type. */
   readonly agent?: { readonly binary: string; readonly host?: string; readonly agentType?: string };
+  /**
+   * nova's move operations, from their arguments (src/wire/oslo/hints.ts novaMoveHints):
+   * `resize` — migrate_server's flavor differs from the instance's (false: a cold migrate, which
+   * passes the current flavor); `live` — migrate_server's `live`; `recreate` — rebuild_instance's
+   * `recreate` (true: an evacuation).
+   */
+  readonly move?: { readonly resize?: boolean; readonly live?: boolean; readonly recreate?: boolean };
 }
 
 /** The oslo.messaging meaning of one WireMessage. The context is redacted. */

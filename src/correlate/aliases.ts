@@ -5,6 +5,7 @@
  * `nova/scheduler/client/query.py` and `nova/compute/api.py` (which API action casts what).
  */
 
+import type { MessageHints } from '../records.ts';
 import { isServerToAgentTopic, neutronAgentOfMethod, serviceOfTopic as neutronService } from './services.ts';
 
 export interface AliasEntry {
@@ -92,9 +93,25 @@ const senderByTopicMethod: Record<string, string> = {
   'compute.rebuild_instance': 'nova-conductor',
   'compute.unshelve_instance': 'nova-conductor',
   'compute.check_can_live_migrate_destination': 'nova-conductor',
+  'compute.live_migration': 'nova-conductor',
+  'compute.prep_snapshot_based_resize_at_source': 'nova-conductor',
+  'compute.finish_snapshot_based_resize_at_dest': 'nova-conductor',
+  'compute.confirm_snapshot_based_resize_at_source': 'nova-conductor',
+  'compute.revert_snapshot_based_resize_at_dest': 'nova-conductor',
+  'compute.finish_revert_snapshot_based_resize_at_source': 'nova-conductor',
+  // compute → compute (nova/compute/manager.py): the other host of a move sends these, on its own
+  // connection; named from the code only when that connection is not named on the wire.
+  // prep_resize (dest) → resize_instance (source) → finish_resize (dest);
+  // revert_resize (dest) → finish_revert_resize (source); live migration source ⇄ dest
   'compute.resize_instance': 'nova-compute',
   'compute.finish_resize': 'nova-compute',
+  'compute.finish_revert_resize': 'nova-compute',
+  'compute.check_can_live_migrate_source': 'nova-compute',
   'compute.pre_live_migration': 'nova-compute',
+  'compute.post_live_migration_at_destination': 'nova-compute',
+  'compute.rollback_live_migration_at_destination': 'nova-compute',
+  'compute.remove_volume_connection': 'nova-compute',
+  'compute.drop_move_claim_at_destination': 'nova-compute',
   'scheduler.update_instance_info': 'nova-compute',
   'scheduler.delete_instance_info': 'nova-compute',
   'scheduler.sync_instance_info': 'nova-compute',
@@ -127,6 +144,24 @@ export function extendAliases(entries: readonly AliasEntry[]): void {
 export function aliasFor(topic: string, method: string | undefined): AliasEntry | undefined {
   if (method === undefined) return undefined;
   return table.get(`${topic}.${method}`);
+}
+
+/**
+ * The user action a move method's arguments tell (MessageHints.move, src/wire/oslo/hints.ts):
+ * conductor `migrate_server` is a resize when its flavor differs from the instance's and a cold
+ * migrate when it is the instance's own (nova/compute/api.py resize() with and without
+ * flavor_id), a live migration with `live`; `rebuild_instance` with `recreate` is an evacuation
+ * (compute/api.py evacuate()), without it a rebuild. Undefined when the arguments do not tell.
+ */
+export function moveAction(method: string | undefined, move: MessageHints['move']): string | undefined {
+  if (move === undefined) return undefined;
+  if (method === 'migrate_server') {
+    if (move.live === true) return 'server live-migrate';
+    if (move.resize !== undefined) return move.resize ? 'server resize' : 'server migrate';
+  } else if (method === 'rebuild_instance' && move.recreate !== undefined) {
+    return move.recreate ? 'server evacuate' : 'server rebuild';
+  }
+  return undefined;
 }
 
 /** Service type that, by nova's code, sends this message; undefined when not known. */

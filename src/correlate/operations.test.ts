@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RpcKind, RpcMessage } from '../records.ts';
+import { decodeRpc } from '../wire/oslo/decode.ts';
+import { knownSender } from './aliases.ts';
 import { buildOperations, publisherService, startsOperation } from './operations.ts';
 
 const USER = { user_id: 'admin', remote_address: '127.0.0.1', request_id: '' };
@@ -214,4 +216,179 @@ test('notification publisher ids name their service in both formats', () => {
   assert.equal(publisherService('compute.rig-compute-1'), 'nova-compute');
   assert.equal(publisherService('nova-scheduler:rig-compute-1'), 'nova-scheduler');
   assert.equal(publisherService('scheduler.host'), 'nova-scheduler');
+});
+
+/** A nova object primitive (oslo.versionedobjects obj_to_primitive). */
+function novaObject(name: string, data: Record<string, unknown>): Record<string, unknown> {
+  return { 'nova_object.name': name, 'nova_object.namespace': 'nova', 'nova_object.data': data };
+}
+
+/** Decodes a crafted oslo 2.0 body as the capture would (src/wire/oslo/decode.ts). */
+function decoded(ts: number, routingKey: string, inner: Record<string, unknown>, conn: string): RpcMessage {
+  const body = new TextEncoder().encode(
+    JSON.stringify({ 'oslo.version': '2.0', 'oslo.message': JSON.stringify(inner) }),
+  );
+  return decodeRpc({
+    seq: seq++,
+    ts,
+    source: 'tracing',
+    event: 'publish',
+    exchange: 'nova',
+    routingKey,
+    properties: {},
+    body,
+    bodySize: body.length,
+    connection: { id: conn, client: conn, server: '127.0.0.1:5672' },
+  });
+}
+
+const SMALL = novaObject('Flavor', { id: 1, flavorid: '1', name: 'm1.tiny' });
+const LARGE = novaObject('Flavor', { id: 2, flavorid: '2', name: 'm1.small' });
+const INSTANCE = novaObject('Instance', { uuid: 'i-1', instance_type_id: 1, flavor: SMALL });
+
+/** nova/conductor/rpcapi.py migrate_server as compute/api.py resize() casts it. */
+function migrateServer(ts: number, req: string, flavor: unknown, instance: unknown = INSTANCE): RpcMessage {
+  return decoded(
+    ts,
+    'conductor',
+    {
+      method: 'migrate_server',
+      args: {
+        instance,
+        scheduler_hint: { filter_properties: { ignore_hosts: [] } },
+        live: false,
+        rebuild: false,
+        flavor,
+        block_migration: null,
+        disk_over_commit: null,
+        reservations: null,
+        clean_shutdown: true,
+        request_spec: novaObject('RequestSpec', { flavor }),
+        host_list: null,
+      },
+      version: '1.20',
+      _unique_id: `u-${req}`,
+      _context_request_id: req,
+      _context_user_id: 'admin',
+      _context_remote_address: '127.0.0.1',
+    },
+    'api',
+  );
+}
+
+function rebuild(ts: number, req: string, routingKey: string, recreate: boolean, conn: string): RpcMessage {
+  return decoded(
+    ts,
+    routingKey,
+    {
+      method: 'rebuild_instance',
+      args: { instance: INSTANCE, new_pass: 'secret', recreate, on_shared_storage: false, host: null },
+      _unique_id: `u-${req}-${routingKey}`,
+      _context_request_id: req,
+      _context_user_id: 'admin',
+      _context_remote_address: '127.0.0.1',
+    },
+    conn,
+  );
+}
+
+test('migrate_server: a new flavor is a resize, the instance own flavor a cold migrate, live a live-migrate', () => {
+  const resize = migrateServer(0, 'req-resize', LARGE);
+  const migrate = migrateServer(10_000, 'req-migrate', SMALL);
+  // no flavor field loaded on the instance: its instance_type_id is the flavor's database id
+  const bare = novaObject('Instance', { uuid: 'i-2', instance_type_id: 2 });
+  const migrateBare = migrateServer(20_000, 'req-migrate-2', LARGE, bare);
+  const resizeBare = migrateServer(30_000, 'req-resize-2', SMALL, bare);
+  const unknown = migrateServer(40_000, 'req-unknown', novaObject('Flavor', { name: 'x' }));
+  const live = decoded(
+    50_000,
+    'conductor',
+    {
+      method: 'migrate_server',
+      args: { instance: INSTANCE, live: true, rebuild: false, flavor: null, scheduler_hint: { host: null } },
+      _context_request_id: 'req-live',
+      _context_user_id: 'admin',
+    },
+    'api',
+  );
+  assert.deepEqual(resize.hints?.move, { live: false, resize: true });
+  assert.ok(!JSON.stringify(resize).includes('m1.small'), 'arguments never leave the decoder');
+  const g = buildOperations([resize, migrate, migrateBare, resizeBare, unknown, live], []);
+  assert.deepEqual(
+    g.operations.map((o) => [o.id, o.name, o.alias]),
+    [
+      ['req-resize', 'migrate_server', 'server resize'],
+      ['req-migrate', 'migrate_server', 'server migrate'],
+      ['req-migrate-2', 'migrate_server', 'server migrate'],
+      ['req-resize-2', 'migrate_server', 'server resize'],
+      ['req-unknown', 'migrate_server', 'server resize / migrate'],
+      ['req-live', 'migrate_server', 'server live-migrate'],
+    ],
+  );
+});
+
+test('rebuild_instance: recreate is an evacuation; the compute cast tells when the conductor cast is not captured', () => {
+  const g = buildOperations(
+    [
+      rebuild(0, 'req-rebuild', 'conductor', false, 'api'),
+      rebuild(50, 'req-rebuild', 'compute.cmp1', false, 'cond'),
+      rebuild(10_000, 'req-evacuate', 'conductor', true, 'api'),
+      rebuild(10_050, 'req-evacuate', 'compute.cmp2', true, 'cond'),
+      // a capture started after the API's cast: the compute's copy of `recreate` names it
+      rebuild(20_050, 'req-evacuate-2', 'compute.cmp2', true, 'cond'),
+    ],
+    [],
+  );
+  assert.deepEqual(
+    g.operations.map((o) => [o.id, o.alias, o.steps.length]),
+    [
+      ['req-rebuild', 'server rebuild', 2],
+      ['req-evacuate', 'server evacuate', 2],
+      ['req-evacuate-2', 'server evacuate', 1],
+    ],
+  );
+  assert.equal(g.operations[1]?.steps[1]?.from, 'nova-conductor');
+});
+
+test('compute → compute casts of a move are sent by nova-compute: by connection, else from nova code', () => {
+  const ctx = { ...USER, request_id: 'req-rev' };
+  const f = { requestId: 'req-rev', context: ctx };
+  const msgs = [
+    // nova-api → dest compute (compute/api.py revert_resize)
+    msg(0, 'cast', 'compute', { ...f, server: 'dest', method: 'revert_resize', conn: 'api' }),
+    // dest compute → source compute (compute/manager.py revert_resize)
+    msg(400, 'cast', 'compute', { ...f, server: 'src', method: 'finish_revert_resize', conn: 'cmp-dest' }),
+    // a connection that answered a compute call is a nova-compute's
+    msg(600, 'call', 'compute', {
+      ...f,
+      server: 'dest',
+      method: 'remove_volume_connection',
+      msgId: 'rv',
+      conn: 'cmp-src',
+    }),
+    msg(650, 'reply', 'reply_q', { msgId: 'rv', conn: 'cmp-dest' }),
+  ];
+  const op = buildOperations(msgs, []).operations[0];
+  assert.ok(op !== undefined);
+  assert.equal(op.alias, 'server resize revert');
+  assert.deepEqual(
+    op.steps.map((s) => [s.method ?? s.kind, s.from, s.fromInferred, s.to]),
+    [
+      ['revert_resize', 'nova-api', true, 'nova-compute'],
+      // cmp-dest is learned from its reply to a compute call
+      ['finish_revert_resize', 'nova-compute', false, 'nova-compute'],
+      // cmp-src is not named on the wire: nova's code tells
+      ['remove_volume_connection', 'nova-compute', true, 'nova-compute'],
+      ['reply', 'nova-compute', false, 'nova-compute'],
+    ],
+  );
+  for (const [method, sender] of [
+    ['prep_resize', 'nova-conductor'],
+    ['resize_instance', 'nova-compute'],
+    ['finish_resize', 'nova-compute'],
+    ['finish_revert_resize', 'nova-compute'],
+    ['post_live_migration_at_destination', 'nova-compute'],
+    ['live_migration', 'nova-conductor'],
+  ] as const)
+    assert.equal(knownSender('compute', method), sender, method);
 });

@@ -15,7 +15,7 @@
  */
 
 import type { CallOutcome, RpcCall, RpcKind, RpcMessage } from '../records.ts';
-import { aliasFor, isObjectRpc, knownSender, serviceOfTopic } from './aliases.ts';
+import { aliasFor, isObjectRpc, knownSender, moveAction, serviceOfTopic } from './aliases.ts';
 
 /** Which service sits behind a message's sender connection (see src/correlate/services.ts). */
 export interface ServiceRef {
@@ -541,7 +541,9 @@ function buildOne(
       ? 1
       : Math.max(1, steps.filter((s) => s.topic === per.topic && s.method === per.method).length);
   const last = sorted[sorted.length - 1] ?? first;
-  const aliasName = byEvent ? eventAlias(starter.eventType ?? '') : alias?.alias;
+  const aliasName = byEvent
+    ? eventAlias(starter.eventType ?? '')
+    : (moveActionOf(starter, sorted) ?? alias?.alias);
   const inferredLinks = p.links.size;
   return {
     id: requestIds[0] ?? 'unknown',
@@ -561,6 +563,22 @@ function buildOne(
     backgroundDuring: [],
     ...(inferredLinks > 0 ? { inferredLinks } : {}),
   };
+}
+
+/**
+ * What the arguments of the starting move method tell (aliases.ts moveAction); else those of the
+ * same method later in the operation (conductor passes `recreate` on to the compute's
+ * rebuild_instance), for a capture that holds the compute's message only.
+ */
+function moveActionOf(starter: RpcMessage, sorted: readonly RpcMessage[]): string | undefined {
+  const own = moveAction(starter.method, starter.hints?.move);
+  if (own !== undefined || starter.method === undefined) return own;
+  for (const m of sorted) {
+    if (m.method !== starter.method) continue;
+    const a = moveAction(m.method, m.hints?.move);
+    if (a !== undefined) return a;
+  }
+  return undefined;
 }
 
 /** Index of the first message at or after `t` in a time-sorted list (binary search). */

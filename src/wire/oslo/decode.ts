@@ -8,7 +8,7 @@ import { classify, TRACE_EXCHANGE } from './classify.ts';
 import { bodyFacts } from './envelope.ts';
 import { NOT_OSLO } from './facts.ts';
 import { parseFailure } from './failure.ts';
-import { isNeutronExchange, messageHints } from './hints.ts';
+import { isNeutronExchange, isNovaMoveMethod, messageHints, novaMoveHints } from './hints.ts';
 import { redactString } from './redact.ts';
 
 function s(v: unknown): string | undefined {
@@ -100,6 +100,9 @@ export function decodeRpc(wire: WireMessage): RpcMessage {
   }
   if (c.kind !== 'reply' && isNeutronExchange(wire.exchange)) {
     const h = messageHints(wire.body);
+    if (h !== undefined) out.hints = h;
+  } else if ((c.kind === 'call' || c.kind === 'cast') && isNovaMoveMethod(f.method)) {
+    const h = novaMoveHints(wire.body);
     if (h !== undefined) out.hints = h;
   }
   return out;

@@ -74,3 +74,71 @@ export function messageHints(body: Uint8Array): MessageHints | undefined {
   if (ids.size === 0 && agent === undefined) return undefined;
   return { ...(ids.size > 0 ? { ids: [...ids] } : {}), ...(agent !== undefined ? { agent } : {}) };
 }
+
+/**
+ * nova's move methods whose arguments tell the user action the method alone does not
+ * (nova 26 conductor/rpcapi.py, compute/rpcapi.py): compute/api.py resize() and migrate both
+ * cast conductor `migrate_server` (conductor/api.py resize_instance), resize with the new flavor,
+ * a cold migrate with the instance's own (`new_flavor = current_flavor`; resizing to the same
+ * flavor is refused, CannotResizeToSameFlavor); rebuild() and evacuate() both cast
+ * `rebuild_instance`, evacuate with `recreate=True`, and conductor passes it on to the compute.
+ */
+const NOVA_MOVE_METHODS = new Set(['migrate_server', 'rebuild_instance']);
+
+export function isNovaMoveMethod(method: string | undefined): boolean {
+  return method !== undefined && NOVA_MOVE_METHODS.has(method);
+}
+
+/** A nova object primitive's fields (`nova_object.data`), or the plain dict of an old pin. */
+function objectData(v: unknown): Record<string, unknown> | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  const d = o['nova_object.data'];
+  if (d !== undefined)
+    return d !== null && typeof d === 'object' ? (d as Record<string, unknown>) : undefined;
+  return o;
+}
+
+/** Scalar id of a flavor field, comparable across the two primitives. */
+function idOf(v: unknown): string | undefined {
+  return typeof v === 'number' || (typeof v === 'string' && v !== '') ? String(v) : undefined;
+}
+
+/**
+ * Whether `flavor` differs from the instance's: by database id (the instance's `flavor` field,
+ * loaded by compute/api.py get_flavor(), else its `instance_type_id`), else by flavorid;
+ * undefined when the arguments hold neither.
+ */
+function flavorChanged(flavor: Record<string, unknown>, inst: Record<string, unknown>): boolean | undefined {
+  const own = objectData(inst.flavor);
+  const id = idOf(flavor.id);
+  const ownId = idOf(own?.id) ?? idOf(inst.instance_type_id);
+  if (id !== undefined && ownId !== undefined) return id !== ownId;
+  const fid = idOf(flavor.flavorid);
+  const ownFid = idOf(own?.flavorid);
+  if (fid !== undefined && ownFid !== undefined) return fid !== ownFid;
+  return undefined;
+}
+
+/**
+ * migrate_server: resize when `flavor` differs from the instance's flavor (the instance's
+ * `flavor` field, loaded by compute/api.py get_flavor(); else its `instance_type_id`, the
+ * flavor's database id); live from `live`. rebuild_instance: `recreate`.
+ */
+export function novaMoveHints(body: Uint8Array): MessageHints | undefined {
+  const msg = parseBody(body).msg;
+  const args = msg?.args;
+  if (msg === undefined || args === null || typeof args !== 'object') return undefined;
+  const a = args as Record<string, unknown>;
+  const move: { resize?: boolean; live?: boolean; recreate?: boolean } = {};
+  if (msg.method === 'rebuild_instance') {
+    if (typeof a.recreate === 'boolean') move.recreate = a.recreate;
+  } else {
+    if (typeof a.live === 'boolean') move.live = a.live;
+    const flavor = objectData(a.flavor);
+    const inst = objectData(a.instance);
+    const resize = flavor !== undefined && inst !== undefined ? flavorChanged(flavor, inst) : undefined;
+    if (resize !== undefined) move.resize = resize;
+  }
+  return Object.keys(move).length > 0 ? { move } : undefined;
+}
