@@ -59,7 +59,10 @@ export function register(program: Command): void {
     .addOption(durationOption('--retain <d>', 'with --store: delete records older than this'))
     .addOption(countOption('--retain-rows <n>', 'with --store: keep at most this many messages'))
     .addOption(sizeOption('--retain-size <size>', 'with --store: keep the file under this size'))
-    .option('--otlp <url>', 'send one span per RPC to this OTLP/HTTP traces endpoint (…/v1/traces)')
+    .option(
+      '--otlp <url>',
+      'send OpenTelemetry messaging spans (publish, receive, process) to this OTLP/HTTP collector: a base URL (http://host:4318) or a …/v1/traces endpoint; default from OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT when set',
+    )
     .addOption(
       durationOption('--duration <d>', 'stop after this long, whatever the source (default: until Ctrl-C)'),
     )
@@ -111,6 +114,10 @@ export function register(program: Command): void {
             }
           : {}),
         ...(o.otlp !== undefined ? { otlpUrl: o.otlp } : {}),
+        onOtlpError: (f) =>
+          process.stderr.write(
+            `rpcscope: RPCSCOPE_OUTPUT_LOST: otlp: ${f.spans} spans not exported to ${f.url}: ${f.error}\n`,
+          ),
         onError: (where, e) => {
           // Repeated background errors are counted; the first of each kind is shown.
           const n = (errors.get(where) ?? 0) + 1;
@@ -178,7 +185,7 @@ export function register(program: Command): void {
       const lostSpans = w.otlp?.stats.failed ?? 0;
       if (dropped > 0 || lostSpans > 0) {
         process.stderr.write(
-          `rpcscope: RPCSCOPE_OUTPUT_LOST: ${[dropped > 0 ? `${dropped} records dropped` : '', lostSpans > 0 ? `${lostSpans} spans not exported to ${o.otlp ?? ''}` : ''].filter(Boolean).join(', ')}\n`,
+          `rpcscope: RPCSCOPE_OUTPUT_LOST: ${[dropped > 0 ? `${dropped} records dropped` : '', lostSpans > 0 ? `${lostSpans} spans not exported to ${w.otlp?.endpoint.url ?? o.otlp ?? ''}` : ''].filter(Boolean).join(', ')}\n`,
         );
         process.exitCode = exitStatus('RPCSCOPE_OUTPUT_LOST');
       }

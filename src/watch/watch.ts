@@ -47,7 +47,14 @@ export interface WatchOptions {
   readonly serverLabel?: boolean;
   readonly maxLabelValues?: number;
   readonly store?: { readonly path: string; readonly retention?: Retention };
+  /**
+   * OTLP traces: the collector URL (a base URL or a `…/v1/traces` endpoint). Without it, traces are
+   * sent when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, as the
+   * OpenTelemetry SDKs do.
+   */
   readonly otlpUrl?: string;
+  /** Called once per failed OTLP export batch, as it happens (credentials removed). */
+  readonly onOtlpError?: (failure: { spans: number; error: string; url: string }) => void;
   readonly operations?: boolean;
   readonly sseIntervalMs?: number;
   readonly onError?: (where: string, e: unknown) => void;
@@ -103,7 +110,19 @@ export async function startWatch(opts: WatchOptions): Promise<RunningWatch> {
   });
   const live = new LiveState({ management: mgmt !== undefined });
   const store = opts.store !== undefined ? await EventStore.open(opts.store) : undefined;
-  const otlp = opts.otlpUrl !== undefined ? new OtlpTraces({ url: opts.otlpUrl }) : undefined;
+  const otlpFromEnv =
+    (
+      process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+      process.env.OTEL_EXPORTER_OTLP_ENDPOINT ??
+      ''
+    ).trim() !== '';
+  const otlp =
+    opts.otlpUrl !== undefined || otlpFromEnv
+      ? new OtlpTraces({
+          ...(opts.otlpUrl !== undefined ? { url: opts.otlpUrl } : {}),
+          ...(opts.onOtlpError !== undefined ? { onExportError: opts.onOtlpError } : {}),
+        })
+      : undefined;
   const session = new WatchSession({
     metrics,
     live,

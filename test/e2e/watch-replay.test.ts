@@ -83,3 +83,24 @@ test('watch --replay --store --otlp, then export --parquet', async (t) => {
   assert.ok((await stat(join(out, 'messages.parquet'))).size > 0);
   assert.ok((await stat(join(out, 'calls.parquet'))).size > 0);
 });
+
+test('watch --replay with a collector that refuses: each lost batch is printed as it happens, exit status 6', async () => {
+  // a listener that is closed again: the port refuses connections
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  const r = await cli(
+    ['watch', '--replay', FIXTURE, '--speed', 'max', '--exit-at-end', '--no-http'],
+    // the base URL habit of OTEL_EXPORTER_OTLP_ENDPOINT: /v1/traces is appended
+    { env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` } },
+  );
+  assert.equal(r.code, 6, r.stderr);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `RPCSCOPE_OUTPUT_LOST: otlp: \\d+ spans not exported to http://127\\.0\\.0\\.1:${port}/v1/traces: `,
+    ),
+  );
+  assert.match(r.stderr, /RPCSCOPE_OUTPUT_LOST: .*spans not exported/);
+});

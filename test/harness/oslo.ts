@@ -130,8 +130,8 @@ export async function startCli(
   return { child, done, stderr: () => err };
 }
 
-export function cli(args: string[]): Promise<Run> {
-  return run(process.execPath, [CLI, ...args]);
+export function cli(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  return run(process.execPath, [CLI, ...args], opts);
 }
 
 /** A vhost of its own with guest permissions; removed by `remove` (call it in t.after too). */
