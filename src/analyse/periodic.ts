@@ -65,7 +65,11 @@ export interface BackgroundService {
 
 export interface BackgroundOptions {
   readonly resolve?: ServiceResolver;
-  /** Capture window, milliseconds. */
+  /**
+   * Capture window, milliseconds: the captures' own span (src/pipeline/load.ts: a pcap from its
+   * first packet to its last, a JSON log from its first record to its last), not the first to the
+   * last background message — a quiet capture's rates would be overstated.
+   */
   readonly windowMs: number;
   /** Every published message of the capture, to find the calls background replies answer. */
   readonly allMessages?: readonly RpcMessage[];

@@ -13,6 +13,12 @@ export interface SourceResult {
   /** Distinct AMQP connections seen. */
   readonly connections: number;
   readonly skipped: SkipStats;
+  /**
+   * The input's own span (epoch ms) where it is wider than its messages': pcap/pcapng, first to
+   * last packet. Absent for JSON logs (one line per message: their span is the messages').
+   */
+  readonly startMs?: number;
+  readonly endMs?: number;
 }
 
 export type CaptureFormat = 'pcap' | 'pcapng' | 'tracing' | 'firehose-jsonl';

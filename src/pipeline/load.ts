@@ -14,6 +14,7 @@ export interface Loaded {
   calls: RpcCall[];
   topology: TopologyEvent[];
   skipped: SkipStats;
+  /** The inputs' span: messages and topology, widened to pcaps' first and last packet. */
   startMs: number;
   endMs: number;
   callStats: CallStats;
@@ -59,8 +60,16 @@ export async function loadCaptures(paths: string[], opts: LoadOptions = {}): Pro
     inputs.push(await readCaptureFile(path, pipeline, ro));
   }
   const { messages, calls, topology } = pipeline.finish(opts.endMs);
-  const startMs = Number.isNaN(pipeline.startMs) ? 0 : pipeline.startMs;
-  const endMs = Number.isNaN(pipeline.endMs) ? 0 : pipeline.endMs;
+  // the capture's own span: a pcap runs from its first packet to its last, not from its first
+  // message to its last (rates over a quiet capture would be overstated); JSON logs give none
+  let start = pipeline.startMs;
+  let end = pipeline.endMs;
+  for (const i of inputs) {
+    if (i.startMs !== undefined && !(i.startMs >= start)) start = i.startMs;
+    if (i.endMs !== undefined && !(i.endMs <= end)) end = i.endMs;
+  }
+  const startMs = Number.isNaN(start) ? 0 : start;
+  const endMs = Number.isNaN(end) ? 0 : end;
   return {
     inputs,
     messages,

@@ -55,6 +55,12 @@ export class PcapContainer {
   private carry: Buffer | null = null;
   /** Records seen (packets). */
   packets = 0;
+  /**
+   * Earliest and latest packet time (epoch ms), NaN before the first: the capture's own span,
+   * wider than its messages' (heartbeats, TCP keepalives and acks before and after them).
+   */
+  startMs = Number.NaN;
+  endMs = Number.NaN;
   private resyncing = false;
 
   constructor(ctx: DecodeContext, handler: PacketHandler) {
@@ -198,6 +204,7 @@ export class PcapContainer {
       }
       this.packets++;
       this.lastTs = ts;
+      this.spans(ts);
       this.handler.packet(this.linkType, ts, buf, p + 16, p + 16 + incl, base + p + 16);
       p += 16 + incl;
     }
@@ -346,6 +353,11 @@ export class PcapContainer {
    * A packet whose time is outside 1970..9999 (a damaged header, or an if_tsresol that does not
    * fit the timestamps): skipped and counted, as its place in time is unknown.
    */
+  private spans(ts: number): void {
+    if (!(ts >= this.startMs)) this.startMs = ts;
+    if (!(ts <= this.endMs)) this.endMs = ts;
+  }
+
   private badTime(offset: number, bytes: number, ts: number): void {
     this.ctx.skipped.records++;
     this.ctx.skipped.bytes += bytes;
@@ -407,6 +419,7 @@ export class PcapContainer {
           return;
         }
         this.lastTs = ts;
+        this.spans(ts);
         this.packets++;
         this.handler.packet(iface.linkType, ts, buf, p + 28, p + 28 + cap, base + p + 28);
         return;

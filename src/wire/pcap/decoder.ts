@@ -20,6 +20,9 @@ export interface PcapReadResult {
   /** AMQP connections seen. */
   connections: number;
   skipped: SkipStats;
+  /** First and last packet time (epoch ms), when a packet was read: the capture's own span. */
+  startMs?: number;
+  endMs?: number;
 }
 
 export interface PcapDecodeOptions {
@@ -71,6 +74,9 @@ export class PcapStreamDecoder {
       packets: this.container.packets,
       connections: this.flows.connections,
       skipped: this.ctx.skipped,
+      ...(Number.isNaN(this.container.startMs)
+        ? {}
+        : { startMs: this.container.startMs, endMs: this.container.endMs }),
     };
   }
 }
