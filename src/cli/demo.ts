@@ -12,9 +12,11 @@ import { connect } from 'node:net';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from '@commander-js/extra-typings';
+import amqplib from 'amqplib';
 import { stringify } from 'yaml';
 import { buildSpec } from '../analyse/spec.ts';
 import { loadSpecInput } from '../analyse/spec-load.ts';
+import { exec } from '../broker/cluster/exec.ts';
 import { ManagementClient } from '../broker/management.ts';
 import { specResolver } from '../correlate/spec-services.ts';
 import { runEmulation } from '../emulate/emulator.ts';
@@ -77,6 +79,100 @@ async function specStep(outDir: string): Promise<void> {
   say(`  sequence diagram: ${relative(process.cwd(), join(outDir, 'spec.html'))} (open in a browser)`);
 }
 
+/** The vhost the demo's emulation runs in, and how it was made (so it is removed the same way). */
+interface DemoVhost {
+  readonly name: string;
+  readonly how: 'the management API' | 'rabbitmqctl';
+  /** For broker sampling during the run; null when the management API did not answer. */
+  readonly managementUrl: string | null;
+  remove(): Promise<void>;
+}
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+function reason(e: unknown): string {
+  return e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e);
+}
+
+/** True when an AMQP login into `url`'s vhost succeeds (the vhost exists on that broker). */
+async function amqpLogin(url: string): Promise<true | string> {
+  try {
+    const c = await amqplib.connect(url, { timeout: 5000 });
+    await c.close();
+    return true;
+  } catch (e) {
+    return reason(e);
+  }
+}
+
+/**
+ * A vhost of the demo's own. amqplib cannot create vhosts, so: the management API when it answers;
+ * otherwise, for a broker on this machine, `rabbitmqctl add_vhost` (what an operator would type;
+ * it works as root or the rabbitmq user) checked by an AMQP login into the new vhost, since the
+ * local node may not be the broker at --amqp. Enabling the management plugin is left to the
+ * operator: the demo does not change a broker's plugins. When neither works the emulation step
+ * is skipped with the reasons and the commands that fix it.
+ */
+async function demoVhost(amqpUrl: string, mgmtUrl: string): Promise<DemoVhost | { skipped: string[] }> {
+  const u = new URL(amqpUrl);
+  const user = decodeURIComponent(u.username) || 'guest';
+  const name = `rpcscope-demo-${randomBytes(3).toString('hex')}`;
+  const inVhost = new URL(amqpUrl);
+  inVhost.pathname = `/${encodeURIComponent(name)}`;
+  const mgmt = new ManagementClient({ url: mgmtUrl });
+  let mgmtError: string;
+  try {
+    await mgmt.putVhost(name, { description: 'rpcscope demo (removed at the end)' });
+    try {
+      await mgmt.setPermissions(name, user);
+    } catch (e) {
+      await mgmt.deleteVhost(name).catch(() => undefined);
+      throw e;
+    }
+    return {
+      name,
+      how: 'the management API',
+      managementUrl: mgmtUrl,
+      remove: () => mgmt.deleteVhost(name).catch(() => undefined),
+    };
+  } catch (e) {
+    mgmtError = reason(e);
+  }
+  say(`  the management API at ${redactUrl(mgmtUrl)} did not create a vhost: ${mgmtError}`);
+  let ctlError: string;
+  if (!LOCAL_HOSTS.has(u.hostname)) {
+    ctlError = `the broker ${u.hostname} is not on this machine, so rabbitmqctl cannot reach it`;
+  } else {
+    const ctl = (...args: string[]) =>
+      exec('rabbitmqctl', ['-q', ...args], { timeoutMs: 30_000, allowFail: true });
+    try {
+      const add = await ctl('add_vhost', name);
+      if (add.code !== 0) throw new Error(`rabbitmqctl add_vhost: ${(add.stderr || add.stdout).trim()}`);
+      const remove = async () => {
+        await ctl('delete_vhost', name).catch(() => undefined);
+      };
+      const perm = await ctl('set_permissions', '-p', name, user, '.*', '.*', '.*');
+      const login =
+        perm.code === 0 ? await amqpLogin(inVhost.toString()) : (perm.stderr || perm.stdout).trim();
+      if (login !== true) {
+        await remove();
+        throw new Error(`the vhost made by rabbitmqctl is not usable at ${redactUrl(amqpUrl)}: ${login}`);
+      }
+      return { name, how: 'rabbitmqctl', managementUrl: null, remove };
+    } catch (e) {
+      ctlError = reason(e);
+    }
+  }
+  return {
+    skipped: [
+      `rabbitmqctl did not either: ${ctlError}`,
+      'emulation skipped: it needs a vhost of its own, and amqplib cannot create one. To run it, either',
+      '  enable the management plugin: rabbitmq-plugins enable rabbitmq_management (or pass --management URL),',
+      "  or run the demo on the broker's machine as root or the rabbitmq user, so that rabbitmqctl works.",
+    ],
+  };
+}
+
 async function emulateStep(
   outDir: string,
   amqp: string,
@@ -91,18 +187,12 @@ async function emulateStep(
     say('  Start RabbitMQ (`rabbitmq-server -detached`) or pass --amqp URL, and run `rpcscope demo` again.');
     return;
   }
-  const mgmt = new ManagementClient({ url: mgmtUrl });
-  const vhost = `rpcscope-demo-${randomBytes(3).toString('hex')}`;
-  try {
-    await mgmt.putVhost(vhost, { description: 'rpcscope demo (removed at the end)' });
-    await mgmt.setPermissions(vhost, decodeURIComponent(u.username) || 'guest');
-  } catch (cause) {
-    throw new RpcscopeError(
-      'RPCSCOPE_MANAGEMENT_API',
-      `the demo needs the management API to create a vhost of its own; enable it with \`rabbitmq-plugins enable rabbitmq_management\` or pass --management URL`,
-      { cause, context: { input: redactUrl(mgmtUrl) } },
-    );
+  const place = await demoVhost(amqp, mgmtUrl);
+  if ('skipped' in place) {
+    for (const line of place.skipped) say(`  ${line}`);
+    return;
   }
+  const vhost = place.name;
   try {
     const files = bundledTracingLogs();
     // one load per file, as `rpcscope spec` does: the model is the spec of these files
@@ -125,11 +215,14 @@ async function emulateStep(
     await writeOutput(yamlPath, text);
     const scenario = parseScenario(text, yamlPath);
     say(
-      `  ${computes} emulated nova-computes + conductor, scheduler, api in vhost ${vhost}; ${durationS} s, periods ÷10`,
+      `  ${computes} emulated nova-computes + conductor, scheduler, api in vhost ${vhost} (created with ${place.how}); ${durationS} s, periods ÷10`,
     );
+    if (place.managementUrl === null)
+      say('  no management API: broker samples (queue depths, broker memory) are left out of this run');
     const result = await runEmulation(scenario, {
       amqpUrl: vhostUrl.toString(),
-      managementUrl: mgmtUrl,
+      // without the management API the emulation runs without broker samples (queues, memory)
+      managementUrl: place.managementUrl,
       durationS,
       sampleIntervalS: 5,
       onEvent: (e) => {
@@ -140,7 +233,7 @@ async function emulateStep(
     await writeOutput(join(outDir, 'emulation.html'), renderHtml(result));
     say(`  plots over time: ${relative(process.cwd(), join(outDir, 'emulation.html'))}`);
   } finally {
-    await mgmt.deleteVhost(vhost).catch(() => undefined);
+    await place.remove();
   }
 }
 
