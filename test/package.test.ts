@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -16,10 +17,10 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
   dependencies: Record<string, string>;
 };
 
-function rpcscope(bin: string, args: string[]) {
+function rpcscope(bin: string, args: string[], cwd = tmpdir()) {
   // NODE_OPTIONS cleared: the test runner's `--import tsx` must not reach the installed command
   const r = spawnSync(bin, args, {
-    cwd: tmpdir(),
+    cwd,
     encoding: 'utf8',
     env: { ...process.env, NODE_OPTIONS: '' },
     maxBuffer: 64 * 1024 * 1024,
@@ -54,6 +55,21 @@ test('npm pack + npm install -g: rpcscope runs on plain Node outside the checkou
   const help = rpcscope(p.bin, ['--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Exit status/);
+});
+
+test('the installed demo finds its bundled data and runs every step outside the checkout', {
+  timeout: 600_000,
+}, async (t) => {
+  const p = await installedPackage();
+  const dir = await mkdtemp(join(tmpdir(), 'rpcscope-installed-demo-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const r = rpcscope(p.bin, ['demo', '--computes', '3', '--duration', '3'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /messages published 41, delivered 107/);
+  assert.match(r.stdout, /server create \(schedule_and_build_instances\): 35 messages/);
+  assert.match(r.stdout, /6\/6 services connected/);
+  for (const f of ['spec.html', 'spec.md', 'scenario.yaml', 'emulation.html'])
+    assert.ok(existsSync(join(dir, 'rpcscope-demo', f)), f);
 });
 
 test('every dependency is imported by the sources', () => {
