@@ -40,8 +40,15 @@ export function padArgs(
           agent_type: AGENT_TYPES[binary] ?? binary,
         },
       },
-      time: new Date().toISOString().slice(0, 26),
+      // neutron parses it with oslo's timeutils.parse_strtime ('%Y-%m-%dT%H:%M:%S.%f', UTC, no
+      // zone suffix: a trailing 'Z' makes the real server's report_state raise ValueError)
+      time: `${new Date().toISOString().slice(0, 23)}000`,
     };
+  // neutron's ResourcesPullRpcCallback.bulk_pull(context, resource_type, version, filter_kwargs):
+  // a real server looks the resource class up, so the call names one (the OVS agent's resync
+  // pulls Network and Port; no pad: filter_kwargs are query filters)
+  if (method === 'bulk_pull' && binary !== undefined)
+    return { resource_type: 'Network', version: '1.1', filter_kwargs: {} };
   if (object !== undefined) {
     const dot = object.lastIndexOf('.');
     const objName = dot > 0 ? object.slice(0, dot) : object;
