@@ -177,12 +177,15 @@ export interface RemoteFailure {
  * (src/wire/oslo/hints.ts): resource ids it acts on, the agent reporting its state.
  */
 export interface MessageHints {
-  /** Dashed UUIDs in the arguments / payload (networks, ports, routers, devices…), lower case. */
+  /**
+   * Dashed UUIDs in the arguments / payload (networks, ports, routers, devices…), lower case; on
+   * nova's compute RPC the instance uuids only.
+   */
   readonly ids?: readonly string[];
   /** `report_state`'s agent_state: the agent's binary, host and agent_type. */
   readonly agent?: { readonly binary: string; readonly host?: string; readonly agentType?: string };
   /**
-   * nova's move operations, from their arguments (src/wire/oslo/hints.ts novaMoveHints):
+   * nova's move operations, from their arguments (src/wire/oslo/hints.ts novaHints):
    * `resize` — migrate_server's flavor differs from the instance's (false: a cold migrate, which
    * passes the current flavor); `live` — migrate_server's `live`; `recreate` — rebuild_instance's
    * `recreate` (true: an evacuation).

@@ -392,3 +392,66 @@ test('compute → compute casts of a move are sent by nova-compute: by connectio
   ] as const)
     assert.equal(knownSender('compute', method), sender, method);
 });
+
+test("neutron's external_instance_event joins the operation acting on the same instance (inferred), by the uuid in its args", () => {
+  const inst = (uuid: string): Record<string, unknown> => novaObject('Instance', { uuid });
+  const U1 = '0a1b2c3d-0000-4000-8000-000000000001';
+  const U2 = '0a1b2c3d-0000-4000-8000-000000000002';
+  const user = { _context_user_id: 'admin', _context_remote_address: '127.0.0.1' };
+  const build = (ts: number, req: string, uuid: string): RpcMessage =>
+    decoded(
+      ts,
+      'compute.cmp1',
+      { method: 'build_and_run_instance', args: { instance: inst(uuid) }, _context_request_id: req, ...user },
+      'cond',
+    );
+  const event = (ts: number, req: string, uuid: string, name: string): RpcMessage =>
+    decoded(
+      ts,
+      'compute.cmp1',
+      {
+        method: 'external_instance_event',
+        args: {
+          instances: [inst(uuid)],
+          events: [novaObject('InstanceExternalEvent', { name, instance_uuid: uuid, tag: 'port-1' })],
+        },
+        _context_request_id: req,
+        ...user,
+      },
+      'api',
+    );
+  const boot1 = decoded(
+    0,
+    'conductor',
+    { method: 'schedule_and_build_instances', args: {}, _context_request_id: 'req-boot-1', ...user },
+    'api',
+  );
+  const g = buildOperations(
+    [
+      boot1,
+      build(100, 'req-boot-1', U1),
+      // another server's boot meanwhile
+      build(200, 'req-boot-2', U2),
+      event(3000, 'req-ev-1', U1, 'network-vif-plugged'),
+      // for no operation in the capture: stays one of its own
+      event(60_000, 'req-ev-3', '0a1b2c3d-0000-4000-8000-000000000003', 'network-changed'),
+    ],
+    [],
+  );
+  assert.deepEqual(
+    g.operations.map((o) => [o.id, o.alias, o.steps.map((s) => s.method)]),
+    [
+      [
+        'req-boot-1',
+        'server create',
+        ['schedule_and_build_instances', 'build_and_run_instance', 'external_instance_event'],
+      ],
+      ['req-boot-2', undefined, ['build_and_run_instance']],
+      ['req-ev-3', 'server external event (neutron/cinder)', ['external_instance_event']],
+    ],
+  );
+  const boot = g.operations[0];
+  assert.equal(boot?.inferredLinks, 1);
+  assert.match(boot?.steps[2]?.inferredLink ?? '', new RegExp(`instance ${U1}.*own request id req-ev-1`));
+  assert.deepEqual(boot?.requestIds, ['req-boot-1']);
+});

@@ -230,8 +230,9 @@ export function buildOperations(
     }
     pending.push({ messages: [...g], starter: named, ids: idsOf(g), links: new Map(), ...spanOf(g) });
   }
-  linkReactions(pending, episodes, background);
-  const operations = pending.map((p) => buildOne(p, reqOf, callByMsgId, learned));
+  const joined = joinInstanceEvents(pending);
+  linkReactions(joined, episodes, background);
+  const operations = joined.map((p) => buildOne(p, reqOf, callByMsgId, learned));
   operations.sort((a, b) => a.startMs - b.startMs);
   background.sort(byTime);
   attachBackgroundNotes(operations, background);
@@ -288,6 +289,29 @@ function splitByGap(g: readonly RpcMessage[], gapMs: number): RpcMessage[][] {
 }
 
 /**
+ * The latest-starting operation that began at or before `startMs`, ended at most LINK_WINDOW_MS
+ * before it, and shares one of `ids`; with the id shared.
+ */
+function latestSharing(
+  ops: readonly PendingOp[],
+  ids: ReadonlySet<string>,
+  startMs: number,
+): { op: PendingOp; id: string } | undefined {
+  let best: { op: PendingOp; id: string } | undefined;
+  if (ids.size === 0) return undefined;
+  for (const op of ops) {
+    if (startMs < op.startMs || startMs > op.endMs + LINK_WINDOW_MS) continue;
+    if (best !== undefined && op.startMs <= best.op.startMs) continue;
+    for (const id of ids)
+      if (op.ids.has(id)) {
+        best = { op, id };
+        break;
+      }
+  }
+  return best;
+}
+
+/**
  * neutron agents' calls carry the agent's own request id (a fresh or loop-long admin context):
  * a burst of them that names a resource of an operation (network, port, router id in its
  * arguments) and starts within LINK_WINDOW_MS of the operation's last message is that operation's
@@ -301,19 +325,7 @@ function linkReactions(ops: PendingOp[], episodes: RpcMessage[][], background: R
     .sort((a, b) => a.startMs - b.startMs);
   for (const e of eps) {
     const heartbeat = e.messages.some((m) => m.method === 'report_state');
-    let best: { op: PendingOp; id: string } | undefined;
-    if (!heartbeat && e.ids.size > 0)
-      for (const op of ops) {
-        if (e.startMs < op.startMs || e.startMs > op.endMs + LINK_WINDOW_MS) continue;
-        let shared: string | undefined;
-        for (const id of e.ids)
-          if (op.ids.has(id)) {
-            shared = id;
-            break;
-          }
-        if (shared !== undefined && (best === undefined || op.startMs > best.op.startMs))
-          best = { op, id: shared };
-      }
+    const best = heartbeat ? undefined : latestSharing(ops, e.ids, e.startMs);
     if (best === undefined) {
       background.push(...e.messages);
       continue;
@@ -329,6 +341,39 @@ function linkReactions(ops: PendingOp[], episodes: RpcMessage[][], background: R
     for (const id of e.ids) op.ids.add(id);
     op.endMs = Math.max(op.endMs, e.endMs);
   }
+}
+
+/**
+ * neutron tells nova that a port changed or a VIF is plugged through nova-api's
+ * os-server-external-events (neutron/notifiers/nova.py), and nova-api casts
+ * `external_instance_event` to the compute under that API request's own id: by request id an
+ * operation of its own. It belongs to the operation acting on the same instance (a boot waits for
+ * network-vif-plugged: compute/manager.py _build_and_run_instance, wait_for_instance_event):
+ * joined to the latest operation that started before it, shares an instance uuid
+ * (RpcMessage.hints.ids) and ended at most LINK_WINDOW_MS before it; the link is marked inferred.
+ */
+function joinInstanceEvents(ops: readonly PendingOp[]): PendingOp[] {
+  const isEvent = (p: PendingOp): boolean =>
+    p.starter.topic === 'compute' && p.starter.method === 'external_instance_event';
+  const keep = ops.filter((p) => !isEvent(p));
+  const events = ops.filter(isEvent).sort((a, b) => a.startMs - b.startMs);
+  const targets = keep.filter((p) => p.ids.size > 0);
+  for (const e of events) {
+    const best = latestSharing(targets, e.ids, e.startMs);
+    if (best === undefined) {
+      keep.push(e);
+      continue;
+    }
+    const op = best.op;
+    const afterMs = Math.round(e.startMs - op.endMs);
+    const why = `external event for instance ${best.id} (neutron → nova-api); ${afterMs <= 0 ? 'during the operation' : `${afterMs} ms after its last message`}; own request id ${e.starter.requestId ?? 'none'}`;
+    for (const m of e.messages) {
+      op.messages.push(m);
+      op.links.set(m, why);
+    }
+    op.endMs = Math.max(op.endMs, e.endMs);
+  }
+  return keep;
 }
 
 /**

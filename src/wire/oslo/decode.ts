@@ -8,7 +8,7 @@ import { classify, TRACE_EXCHANGE } from './classify.ts';
 import { bodyFacts } from './envelope.ts';
 import { NOT_OSLO } from './facts.ts';
 import { parseFailure } from './failure.ts';
-import { isNeutronExchange, isNovaMoveMethod, messageHints, novaMoveHints } from './hints.ts';
+import { isNeutronExchange, isNovaHintMessage, messageHints, novaHints } from './hints.ts';
 import { redactString } from './redact.ts';
 
 function s(v: unknown): string | undefined {
@@ -101,8 +101,8 @@ export function decodeRpc(wire: WireMessage): RpcMessage {
   if (c.kind !== 'reply' && isNeutronExchange(wire.exchange)) {
     const h = messageHints(wire.body);
     if (h !== undefined) out.hints = h;
-  } else if ((c.kind === 'call' || c.kind === 'cast') && isNovaMoveMethod(f.method)) {
-    const h = novaMoveHints(wire.body);
+  } else if ((c.kind === 'call' || c.kind === 'cast') && isNovaHintMessage(c.topic, f.method)) {
+    const h = novaHints(wire.body);
     if (h !== undefined) out.hints = h;
   }
   return out;

@@ -85,8 +85,14 @@ export function messageHints(body: Uint8Array): MessageHints | undefined {
  */
 const NOVA_MOVE_METHODS = new Set(['migrate_server', 'rebuild_instance']);
 
-export function isNovaMoveMethod(method: string | undefined): boolean {
-  return method !== undefined && NOVA_MOVE_METHODS.has(method);
+/**
+ * nova messages worth reading the arguments of: the move methods, and the calls and casts to
+ * nova-compute (user actions only, a few per operation: not the hot path of a nova capture),
+ * whose instance uuid joins an operation with the `external_instance_event` neutron causes
+ * for it (network-vif-plugged arrives through nova-api under another request id).
+ */
+export function isNovaHintMessage(topic: string, method: string | undefined): boolean {
+  return method !== undefined && (topic === 'compute' || NOVA_MOVE_METHODS.has(method));
 }
 
 /** A nova object primitive's fields (`nova_object.data`), or the plain dict of an old pin. */
@@ -120,25 +126,41 @@ function flavorChanged(flavor: Record<string, unknown>, inst: Record<string, unk
   return undefined;
 }
 
+function uuidOf(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length === 36 && UUID.test(v) ? v.toLowerCase() : undefined;
+}
+
 /**
- * migrate_server: resize when `flavor` differs from the instance's flavor (the instance's
- * `flavor` field, loaded by compute/api.py get_flavor(); else its `instance_type_id`, the
- * flavor's database id); live from `live`. rebuild_instance: `recreate`.
+ * The instances a nova message acts on (ids: `instance`'s uuid; external_instance_event's
+ * `instances` and its events' `instance_uuid`), and for the move methods what they do (move):
+ * migrate_server is a resize when `flavor` differs from the instance's flavor, live from `live`;
+ * rebuild_instance carries `recreate`. Only instance uuids are kept: image, flavor and project
+ * ids would join unrelated operations.
  */
-export function novaMoveHints(body: Uint8Array): MessageHints | undefined {
+export function novaHints(body: Uint8Array): MessageHints | undefined {
   const msg = parseBody(body).msg;
   const args = msg?.args;
   if (msg === undefined || args === null || typeof args !== 'object') return undefined;
   const a = args as Record<string, unknown>;
+  const ids = new Set<string>();
+  const add = (v: unknown): void => {
+    const u = uuidOf(v);
+    if (u !== undefined && ids.size < MAX_IDS) ids.add(u);
+  };
+  add(objectData(a.instance)?.uuid);
+  if (Array.isArray(a.instances)) for (const i of a.instances) add(objectData(i)?.uuid);
+  if (Array.isArray(a.events)) for (const e of a.events) add(objectData(e)?.instance_uuid);
   const move: { resize?: boolean; live?: boolean; recreate?: boolean } = {};
   if (msg.method === 'rebuild_instance') {
     if (typeof a.recreate === 'boolean') move.recreate = a.recreate;
-  } else {
+  } else if (msg.method === 'migrate_server') {
     if (typeof a.live === 'boolean') move.live = a.live;
     const flavor = objectData(a.flavor);
     const inst = objectData(a.instance);
     const resize = flavor !== undefined && inst !== undefined ? flavorChanged(flavor, inst) : undefined;
     if (resize !== undefined) move.resize = resize;
   }
-  return Object.keys(move).length > 0 ? { move } : undefined;
+  const hasMove = Object.keys(move).length > 0;
+  if (ids.size === 0 && !hasMove) return undefined;
+  return { ...(ids.size > 0 ? { ids: [...ids] } : {}), ...(hasMove ? { move } : {}) };
 }
