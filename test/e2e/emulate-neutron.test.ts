@@ -264,8 +264,9 @@ test('interop: a real oslo.messaging client calls report_state on the emulated n
   const res = lines.at(-1);
   assert.equal(res?.ok, true, JSON.stringify(res));
 
-  // 2. emulated OVS agent → real RPC server on q-reports-plugin (its endpoint has no
-  // report_state: the real server decodes the call and answers NoSuchMethod, a remote error)
+  // 2. emulated OVS agent → real RPC server on q-reports-plugin whose endpoint parses report_state
+  // as neutron's AgentExtRpcCallback does (the time format, the nested agent_state's keys) and
+  // answers 'new' / 'alive': every call must succeed, none may be a remote error
   const realSrv = python([
     'server',
     '--url',
@@ -309,9 +310,18 @@ test('interop: a real oslo.messaging client calls report_state on the emulated n
   );
   const r = await runEmulation(agent, { durationS: 12, managementUrl: null });
   realSrv.proc.kill('SIGTERM');
-  await realSrv.lines;
+  const srvLines = await realSrv.lines;
   const m = r.methods['q-reports-plugin.report_state'];
   assert.ok(m !== undefined && m.calls >= 1, 'the agent called report_state');
   assert.equal(m.timeouts, 0, 'answered by the real oslo.messaging server');
-  assert.equal(m.ok + m.remoteErrors, m.calls - (r.pendingCallsAtEnd ?? 0));
+  assert.equal(m.remoteErrors, 0, 'the real report_state endpoint accepted every payload');
+  assert.equal(m.ok, m.calls - (r.pendingCallsAtEnd ?? 0), 'every report_state call succeeded');
+  const got = srvLines.filter((l) => l.received === 'report_state');
+  assert.ok(got.length >= m.ok, `the real server handled ${got.length} report_state calls`);
+  for (const l of got) {
+    assert.equal(l.binary, 'neutron-openvswitch-agent');
+    assert.equal(l.agent_type, 'Open vSwitch agent');
+    assert.match(String(l.host), /^compute-/);
+  }
+  assert.equal(got[0]?.status, 'new', 'the first report registers the agent');
 });

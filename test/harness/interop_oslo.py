@@ -5,8 +5,9 @@
 
 Modes (each prints JSON lines on stdout; the last line is a summary object):
   call      a real RPC client (get_rpc_client) calls TOPIC[.SERVER] METHOD once and prints the result (or the error)
-  server    a real RPC server on TOPIC / SERVER; endpoint methods `ping` and `object_action`
-            answer and print what they received; prints {"ready": true} once consuming;
+  server    a real RPC server on TOPIC / SERVER; endpoint methods `ping`, `object_action` and
+            neutron's `report_state` (version 1.2) answer and print what they received; prints
+            {"ready": true} once consuming;
             stops after --seconds
   notify-listen  a real notification listener on TOPIC (messagingv2 wire format, exchange
             --exchange); prints every notification; stops after --seconds or --count
@@ -17,6 +18,7 @@ import argparse
 import json
 import sys
 import threading
+import datetime
 import time
 
 from oslo_config import cfg
@@ -76,11 +78,38 @@ class Endpoint(object):
         return [{'saved': True}, None]
 
 
+class ReportStateEndpoint(object):
+    """neutron's AgentExtRpcCallback.report_state (Zed, RPC API 1.2), reduced to what it reads
+    before touching the database: kwargs['time'] parsed as oslo's timeutils.parse_strtime does
+    ('%Y-%m-%dT%H:%M:%S.%f'), kwargs['agent_state']['agent_state'] with the keys
+    create_or_update_agent requires. A payload neutron would reject raises here too (a remote
+    error for the caller); a valid one answers 'new' then 'alive', as neutron's AGENT_NEW/ALIVE."""
+    target = oslo_messaging.Target(version='1.2')
+
+    def __init__(self, counter):
+        self.counter = counter
+        self.seen = set()
+
+    def report_state(self, ctxt, **kwargs):
+        when = datetime.datetime.strptime(kwargs['time'], '%Y-%m-%dT%H:%M:%S.%f')
+        state = kwargs['agent_state']['agent_state']
+        for key in ('binary', 'host', 'topic', 'agent_type', 'configurations'):
+            if key not in state:
+                raise ValueError('agent_state lacks %s' % key)
+        self.counter.count += 1
+        agent = (state['agent_type'], state['host'])
+        status = 'alive' if agent in self.seen else 'new'
+        self.seen.add(agent)
+        out({'received': 'report_state', 'binary': state['binary'], 'host': state['host'],
+             'agent_type': state['agent_type'], 'time': when.isoformat(), 'status': status})
+        return status
+
+
 def do_server(args):
     t = transport(args)
     target = oslo_messaging.Target(topic=args.topic, server=args.server)
     ep = Endpoint()
-    server = oslo_messaging.get_rpc_server(t, target, [ep], executor='threading')
+    server = oslo_messaging.get_rpc_server(t, target, [ep, ReportStateEndpoint(ep)], executor='threading')
     server.start()
     out({'ready': True})
     time.sleep(args.seconds)
