@@ -37,8 +37,8 @@ export interface SpecLoaded extends SpecInput {
   readonly failed: readonly SpecInputFailure[];
 }
 
-/** Only progress is the caller's to choose: the spec decides what is kept. */
-export type SpecLoadOptions = Pick<LoadOptions, 'onProgress'>;
+/** Only progress and the vhosts (`--vhost`) are the caller's to choose: the spec decides what is kept. */
+export type SpecLoadOptions = Pick<LoadOptions, 'onProgress' | 'vhosts'>;
 
 /** The `_context_*` keys the spec reads (operations.ts isUserContext); the rest is dropped. */
 const CONTEXT_KEYS = ['user_id', 'user', 'remote_address'] as const;
@@ -152,6 +152,7 @@ export async function loadSpecInput(
         keep: false,
         sinks: [sink],
         ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
+        ...(opts.vhosts !== undefined ? { vhosts: opts.vhosts } : {}),
       });
       results.push(...l.inputs);
       // Calls are emitted when their outcome is known: in call order per file, as a kept load gives them.

@@ -7,6 +7,9 @@
  *   LP 1606213);
  * - reply queues without consumer: `reply_<id>` of a caller that went away; the server's replies
  *   pile up or come back NO_ROUTE (LP 1905965);
+ * - dead fanouts: a `<topic>_fanout` exchange no queue is bound to; what is published there is
+ *   dropped by the broker (neutron Zed still sends the legacy `q-agent-notifier-port-update_fanout`,
+ *   `…-port-delete_fanout`, `…-network-delete_fanout`, `…-security_group-update_fanout`);
  * - queues growing without consumers, e.g. `notifications.info` when nothing reads notifications;
  * - connection churn (RabbitMQ "does not like at all large queue/connection churn", OVHcloud);
  * - node memory / disk alarms (publishers blocked) and file descriptors or sockets near the limit.
@@ -14,9 +17,10 @@
  * `assessHazards` is pure (snapshot + previous state in, hazards out); `HealthPoller` does the I/O.
  */
 import { parseQueueName } from '../wire/naming.ts';
-import type { Connection, ManagementClient, Node, Queue } from './management.ts';
+import type { Binding, Connection, Exchange, ManagementClient, Node, Queue } from './management.ts';
 
 export type HazardKind =
+  | 'dead-fanout'
   | 'fanout-queue-no-consumer'
   | 'reply-queue-no-consumer'
   | 'queue-growing-no-consumer'
@@ -42,6 +46,66 @@ export interface BrokerSnapshot {
   readonly queues: readonly Queue[];
   readonly connections: readonly Connection[];
   readonly nodes: readonly Node[];
+  /** With bindings: dead fanouts, and which exchange an orphan queue still hears. */
+  readonly exchanges?: readonly Exchange[];
+  readonly bindings?: readonly Binding[];
+}
+
+/** oslo's fanout exchanges: `<topic>_fanout` (the broker's own `amq.fanout` is not oslo's). */
+const isOsloFanout = (e: { name: string; type: string }) =>
+  e.type === 'fanout' && e.name.endsWith('_fanout') && !e.name.startsWith('amq.');
+
+/**
+ * The neutron hazards a snapshot of exchanges, bindings and queues shows, each named: dead
+ * fanouts (an oslo fanout exchange without a binding: the broker drops what is published there)
+ * and orphan fanout / reply queues (no consumer, still bound, kept alive by `x-expires`: every
+ * fanout to the exchange they are bound to is delivered to them as well — a duplicate of the
+ * live agent's copy that nobody reads). Pure; `assessHazards` includes these when the snapshot
+ * has bindings.
+ */
+export function topologyHazards(snap: {
+  readonly exchanges: readonly Pick<Exchange, 'name' | 'type'>[];
+  readonly bindings: readonly Binding[];
+  readonly queues: readonly Pick<Queue, 'name' | 'consumers' | 'messages' | 'arguments'>[];
+  readonly vhost?: string;
+}): { kind: HazardKind; object: string; detail: string; value: number }[] {
+  const at = (n: string) => (snap.vhost !== undefined ? `${snap.vhost}/${n}` : n);
+  const boundFrom = new Map<string, string[]>();
+  const boundTo = new Set<string>();
+  for (const b of snap.bindings) {
+    if (b.destination_type !== 'queue' || b.source === '') continue;
+    boundTo.add(b.source);
+    const l = boundFrom.get(b.destination);
+    if (l === undefined) boundFrom.set(b.destination, [b.source]);
+    else l.push(b.source);
+  }
+  const out: { kind: HazardKind; object: string; detail: string; value: number }[] = [];
+  for (const e of snap.exchanges)
+    if (isOsloFanout(e) && !boundTo.has(e.name))
+      out.push({
+        kind: 'dead-fanout',
+        object: at(e.name),
+        detail: `fanout exchange ${e.name} has no queue bound: every message published to it is dropped by the broker`,
+        value: 0,
+      });
+  for (const q of snap.queues) {
+    if (q.consumers !== 0) continue;
+    const kind = parseQueueName(q.name).kind;
+    if (kind !== 'fanout' && kind !== 'reply') continue;
+    const from = boundFrom.get(q.name) ?? [];
+    const expires = q.arguments['x-expires'];
+    const ttl = typeof expires === 'number' ? `${Math.round(expires / 60_000)} min` : 'no x-expires';
+    out.push({
+      kind: kind === 'fanout' ? 'fanout-queue-no-consumer' : 'reply-queue-no-consumer',
+      object: at(q.name),
+      detail:
+        kind === 'fanout'
+          ? `orphan fanout queue ${q.name}: 0 consumers, still bound to ${from.join(', ') || '(no exchange)'} (${ttl}); every fanout there is delivered to it too, a duplicate nobody reads (${q.messages ?? 0} waiting)`
+          : `orphan reply queue ${q.name}: 0 consumers (its caller is gone), ${ttl}; ${q.messages ?? 0} replies waiting`,
+      value: q.messages ?? 0,
+    });
+  }
+  return out;
 }
 
 export interface HealthThresholds {
@@ -112,14 +176,16 @@ export function assessHazards(
     // A queue whose stats were not emitted yet has no `consumers`: not judged until it has.
     if (q.consumers !== 0) continue;
     const kind = parseQueueName(q.name).kind;
-    if (kind === 'fanout') {
+    // with bindings, topologyHazards below names orphans with what they are bound to
+    const named = snap.bindings !== undefined;
+    if (kind === 'fanout' && !named) {
       out.push({
         kind: 'fanout-queue-no-consumer',
         object: key,
         detail: `fanout queue ${q.name} has no consumer and holds ${messages} messages; every fanout to its topic still lands here until x-expires (${String(q.arguments['x-expires'] ?? 'none')} ms)`,
         value: messages,
       });
-    } else if (kind === 'reply') {
+    } else if (kind === 'reply' && !named) {
       out.push({
         kind: 'reply-queue-no-consumer',
         object: key,
@@ -137,6 +203,16 @@ export function assessHazards(
       });
     }
   }
+  if (snap.bindings !== undefined)
+    for (const vhost of new Set([...snap.queues, ...(snap.exchanges ?? [])].map((x) => x.vhost)))
+      out.push(
+        ...topologyHazards({
+          vhost,
+          exchanges: (snap.exchanges ?? []).filter((e) => e.vhost === vhost),
+          bindings: snap.bindings.filter((b) => b.vhost === undefined || b.vhost === vhost),
+          queues: snap.queues.filter((q) => q.vhost === vhost),
+        }),
+      );
   for (const key of [...state.queueMessages.keys()]) {
     if (!seenQueues.has(key)) {
       state.queueMessages.delete(key);
@@ -285,14 +361,28 @@ export class HealthPoller {
   async snapshot(): Promise<BrokerSnapshot> {
     const c = this.opts.client;
     const vhosts = this.opts.vhosts;
-    const [queues, connections, nodes] = await Promise.all([
-      vhosts.length === 0 ? c.queues() : Promise.all(vhosts.map((v) => c.queues(v))).then((l) => l.flat()),
-      vhosts.length === 0
-        ? c.connections()
-        : Promise.all(vhosts.map((v) => c.connections(v))).then((l) => l.flat()),
+    const each = <T>(all: () => Promise<T[]>, one: (v: string) => Promise<T[]>): Promise<T[]> =>
+      vhosts.length === 0 ? all() : Promise.all(vhosts.map(one)).then((l) => l.flat());
+    const [queues, connections, nodes, exchanges, bindings] = await Promise.all([
+      each(
+        () => c.queues(),
+        (v) => c.queues(v),
+      ),
+      each(
+        () => c.connections(),
+        (v) => c.connections(v),
+      ),
       c.nodes(),
+      each(
+        () => c.exchanges(),
+        (v) => c.exchanges(v),
+      ),
+      each<Binding>(
+        () => c.bindings(),
+        (v) => c.bindings(v),
+      ),
     ]);
-    return { ts: (this.opts.now ?? Date.now)(), queues, connections, nodes };
+    return { ts: (this.opts.now ?? Date.now)(), queues, connections, nodes, exchanges, bindings };
   }
 
   /** One poll: fetch, assess, report. Exposed so tests and `--once` need no timer. */

@@ -148,6 +148,15 @@ export interface Exchange {
   readonly [key: string]: unknown;
 }
 
+/** A binding: `source` exchange ("" = the default one) → `destination` queue or exchange. */
+export interface Binding {
+  readonly source: string;
+  readonly destination: string;
+  readonly destination_type: string;
+  readonly routing_key: string;
+  readonly vhost?: string;
+}
+
 /** A rabbitmq_tracing trace (PUT /api/traces/<vhost>/<name>). */
 export interface TraceSpec {
   readonly format: 'json' | 'text';
@@ -274,6 +283,14 @@ export class ManagementClient {
     return this.#json<Exchange[]>(
       'GET',
       vhost === undefined ? '/api/exchanges' : `/api/exchanges/${enc(vhost)}`,
+    );
+  }
+
+  /** GET /api/bindings[/<vhost>]: which exchange routes to which queue (dead fanouts, orphans). */
+  bindings(vhost?: string): Promise<Binding[]> {
+    return this.#json<Binding[]>(
+      'GET',
+      vhost === undefined ? '/api/bindings' : `/api/bindings/${enc(vhost)}`,
     );
   }
 

@@ -10,7 +10,7 @@ import { RpcscopeError } from '../errors.ts';
 import { parseRatePerS } from '../util/units.ts';
 import { flagSpecInput } from './damage.ts';
 import { forFlag } from './flags.ts';
-import { countOption, numberOption, outputOption, rateOption } from './options.ts';
+import { countOption, numberOption, outputOption, rateOption, vhostOption } from './options.ts';
 import { writeOutput } from './output.ts';
 
 /** `--rate NAME=RATE`: a plain number is per minute, `2/min`, `1/h`, `0.1/s` also read. */
@@ -30,6 +30,7 @@ export function register(program: Command): void {
     .command('model')
     .argument('<files...>', 'captures: pcap/pcapng, rabbitmq_tracing JSON log, firehose JSONL')
     .addOption(outputOption('scenario file to write (default stdout)'))
+    .addOption(vhostOption())
     .addOption(countOption('--computes <n>', 'number of nova-computes in the scenario'))
     .option(
       '--rate <name=rate>',
@@ -53,7 +54,7 @@ export function register(program: Command): void {
     .option('--name <name>', 'scenario name')
     .action(async (files, o) => {
       // one load per file, as `rpcscope spec` does: the model is the spec of these files
-      const loaded = await loadSpecInput(files);
+      const loaded = await loadSpecInput(files, o.vhost !== undefined ? { vhosts: o.vhost } : {});
       // unreadable files and damaged input: reported, the rest used, the exit status says so
       flagSpecInput(loaded, files);
       const spec = buildSpec(loaded, { resolve: specResolver(loaded) });

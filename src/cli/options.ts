@@ -117,3 +117,14 @@ export function jsonOption(description = 'JSON instead of text: on stdout, or in
 export function hiddenAlias<F extends string>(flags: F, canonical: string) {
   return new Option(flags, `old spelling of ${canonical}`).hideHelp();
 }
+
+/**
+ * `--vhost <name>`, repeatable: only records of these vhosts (a tcpdump on a shared broker mixes
+ * nova, neutron, cinder…; src/pipeline/vhosts.ts tells each connection's vhost).
+ */
+export function vhostOption() {
+  return new Option(
+    '--vhost <name>',
+    'only messages of this vhost (repeatable); the others are dropped before correlation and counted',
+  ).argParser((v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v]);
+}

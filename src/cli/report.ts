@@ -8,7 +8,7 @@ import { type LoadOptions, loadCaptures } from '../pipeline/load.ts';
 import { renderReport } from '../render/report-text.ts';
 import { flagDamage } from './damage.ts';
 import { jsonDocument } from './json.ts';
-import { durationOption, hiddenAlias, jsonOption, outputOption, portOption } from './options.ts';
+import { durationOption, hiddenAlias, jsonOption, outputOption, portOption, vhostOption } from './options.ts';
 import { writeOutput } from './output.ts';
 
 /** Inputs smaller than this finish before a progress line would help. */
@@ -24,10 +24,14 @@ async function totalBytes(files: string[]): Promise<number> {
  * The report of capture files, streamed (memory does not grow with the capture), with progress on
  * stderr for large inputs (a bar on a TTY, a line every few seconds otherwise).
  */
-export async function reportFiles(files: string[], label: string): Promise<Report> {
+export async function reportFiles(
+  files: string[],
+  label: string,
+  vhosts: readonly string[] = [],
+): Promise<Report> {
   const acc = new ReportAccumulator();
   // Streamed: nothing is kept, the accumulator is the only output.
-  const stream: LoadOptions = { keep: false, sinks: [acc] };
+  const stream: LoadOptions = { keep: false, sinks: [acc], ...(vhosts.length > 0 ? { vhosts } : {}) };
   const total = await totalBytes(files);
   if (total < PROGRESS_MIN_BYTES) return acc.result(await loadCaptures(files, stream));
   const tty = process.stderr.isTTY === true;
@@ -97,6 +101,7 @@ export function register(program: Command): void {
       ),
     )
     .addOption(hiddenAlias('--live <iface>', '--tcpdump'))
+    .addOption(vhostOption())
     .addOption(durationOption('--duration <d>', 'with --tcpdump: stop after this long'))
     .addOption(portOption('--port <port>', 'with --tcpdump: the broker AMQP port').default(5672))
     .action(async (files, o) => {
@@ -104,6 +109,8 @@ export function register(program: Command): void {
       let report: Report;
       let inputs: string[];
       if (iface !== undefined) {
+        if (o.vhost !== undefined)
+          throw new RpcscopeError('RPCSCOPE_BAD_ARGUMENT', '--vhost reads capture files, not --tcpdump');
         if (files.length > 0)
           throw new RpcscopeError(
             'RPCSCOPE_BAD_ARGUMENT',
@@ -118,7 +125,7 @@ export function register(program: Command): void {
             'RPCSCOPE_BAD_ARGUMENT',
             'give one or more capture files (- for stdin), or --tcpdump IFACE',
           );
-        report = await reportFiles(files, 'report');
+        report = await reportFiles(files, 'report', o.vhost);
         inputs = files;
       }
       const text = reportText(report, o.json === true);

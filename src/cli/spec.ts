@@ -8,7 +8,7 @@ import { renderSpecHtml } from '../render/spec-html.ts';
 import { renderSpecMarkdown } from '../render/spec-md.ts';
 import { flagSpecInput } from './damage.ts';
 import { jsonDocument } from './json.ts';
-import { jsonOption, outputOption } from './options.ts';
+import { jsonOption, outputOption, vhostOption } from './options.ts';
 import { writeOutput } from './output.ts';
 
 const FORMATS = ['md', 'json', 'html'] as const;
@@ -31,6 +31,7 @@ export function register(program: Command): void {
     )
     .addOption(jsonOption('the spec as JSON (schema/spec.schema.json): --format json'))
     .addOption(outputOption('write to this file instead of stdout (the format follows its extension)'))
+    .addOption(vhostOption())
     .action(async (files, o) => {
       if (o.json === true && o.format !== undefined && o.format !== 'json')
         throw new RpcscopeError(
@@ -40,6 +41,7 @@ export function register(program: Command): void {
       const format: Format = o.json === true ? 'json' : (o.format ?? formatFromPath(o.output) ?? 'md');
       let last = 0;
       const loaded = await loadSpecInput(files, {
+        ...(o.vhost !== undefined ? { vhosts: o.vhost } : {}),
         onProgress: (input, done, total) => {
           const now = Date.now();
           if (now - last < 1000 && done < total) return;

@@ -28,7 +28,12 @@ export function register(program: Command): void {
       '--amqp <url>',
       'broker AMQP URL for the firehose (or RPCSCOPE_AMQP_URL); credentials are never printed',
     )
-    .option('--vhost <vhost>', 'vhost to watch by firehose (repeat for several)', collect, [] as string[])
+    .option(
+      '--vhost <vhost>',
+      'vhost to watch by firehose; with --tcpdump or --replay, only this vhost (repeat for several)',
+      collect,
+      [] as string[],
+    )
     .option(
       '--tcpdump <iface>',
       'watch a live tcpdump on this interface instead of the firehose (no broker cost)',
@@ -92,6 +97,9 @@ export function register(program: Command): void {
       const errors = new Map<string, number>();
       const w = await startWatch({
         source,
+        ...(source.kind !== 'firehose' && o.vhost.length > 0
+          ? { vhosts: o.vhost, healthVhosts: o.vhost }
+          : {}),
         ...(o.health === false
           ? { managementUrl: null }
           : o.management !== undefined

@@ -6,7 +6,9 @@
 import { ServiceEvidence } from '../correlate/services.ts';
 import type { Loaded } from '../pipeline/load.ts';
 import type { RecordSink } from '../pipeline/sink.ts';
+import { VhostResolver } from '../pipeline/vhosts.ts';
 import type { RpcCall, RpcKind, RpcMessage, TopologyEvent } from '../records.ts';
+import { parseQueueName } from '../wire/naming.ts';
 
 export const KINDS: readonly RpcKind[] = ['call', 'cast', 'fanout', 'reply', 'notification', 'other'];
 
@@ -59,6 +61,31 @@ export interface ConnectionLine {
   sent: { kind: RpcKind; target: string; count: number }[];
 }
 
+/** Messages of one vhost; a connection's vhost as src/pipeline/vhosts.ts tells it. */
+export interface VhostLine {
+  /** "?" when nothing in the capture tells (no Connection.Open, no evidence). */
+  vhost: string;
+  published: number;
+  delivered: number;
+  connections: number;
+  /** How its connections' vhost is known: Connection.Open / record, learned, control exchange. */
+  knownBy: { open: number; learned: number; exchange: number };
+}
+
+/**
+ * A neutron hazard the capture shows, named. `dead-fanout`: published to an oslo `*_fanout`
+ * exchange that no queue is bound to (the broker drops it; `count` messages). `orphan-queue`: a
+ * fanout or reply queue whose consumer's connection closed, still bound, kept by `x-expires`
+ * (`count`: fanouts published to its exchange after that, each a duplicate delivery nobody reads).
+ */
+export interface ReportHazard {
+  kind: 'dead-fanout' | 'orphan-queue';
+  /** The exchange (dead fanout) or queue (orphan). */
+  object: string;
+  count: number;
+  detail: string;
+}
+
 export interface Report {
   inputs: { input: string; bytes: number; packets: number; connections: number }[];
   window: { start: string; end: string; durationS: number };
@@ -89,6 +116,11 @@ export interface Report {
     duplicateCalls: number;
   };
   connections: ConnectionLine[];
+  /** Published and delivered messages per vhost (a shared broker's capture mixes them). */
+  vhosts: VhostLine[];
+  /** `--vhost`: the vhosts kept and the messages of the others, dropped before correlation. */
+  vhostFilter?: { kept: string[]; droppedMessages: number; droppedByVhost: Record<string, number> };
+  hazards: ReportHazard[];
   skipped: { bytes: number; frames: number; records: number; issues: string[] };
 }
 
@@ -145,12 +177,31 @@ function callLine(c: RpcCall): CallLine {
 }
 
 /** What the report needs besides the records: the inputs and the capture window. */
-export type ReportMeta = Pick<Loaded, 'inputs' | 'skipped' | 'startMs' | 'endMs' | 'callStats'>;
+export type ReportMeta = Pick<Loaded, 'inputs' | 'skipped' | 'startMs' | 'endMs' | 'callStats'> &
+  Partial<Pick<Loaded, 'vhostDropped'>>;
 
 /** Most distinct "sent" rows kept per connection; the rest are summed into one row. */
 const MAX_SENT_ROWS = 200;
 /** Most unanswered calls listed (all are counted). */
 const MAX_UNANSWERED_LINES = 1000;
+
+/** What the capture shows of one `*_fanout` exchange. */
+interface FanoutAcc {
+  published: number;
+  /** Delivered from it, routed by the broker (tracing), or a Queue.Bind to it seen. */
+  heard: boolean;
+}
+
+/** A queue consumed on the wire: which connection, and what it was bound to. */
+interface ConsumedQueue {
+  connection: string;
+  /** When the consuming connection closed (no one else consumed it since). */
+  orphanedAt?: number;
+  duplicates: number;
+}
+
+/** Most exchanges and queues followed for hazards (a capture of a huge cloud stays bounded). */
+const MAX_TOPOLOGY = 100_000;
 
 interface ConnAcc {
   published: number;
@@ -176,6 +227,13 @@ export class ReportAccumulator implements RecordSink {
   readonly #rows = new Map<string, MethodRow>();
   readonly #perConn = new Map<string, ConnAcc>();
   readonly #services = new ServiceEvidence();
+  readonly #vhosts = new VhostResolver();
+  readonly #noConn = { published: 0, delivered: 0 };
+  readonly #fanouts = new Map<string, FanoutAcc>();
+  readonly #queues = new Map<string, ConsumedQueue>();
+  readonly #declared = new Map<string, { expiresMs?: number; exchanges: Set<string> }>();
+  /** Queues in #queues whose consumer's connection closed. */
+  readonly #orphans = new Set<string>();
   readonly #latByRow = new Map<string, number[]>();
   readonly #latencies: number[] = [];
   readonly #failures = new Map<string, number>();
@@ -198,14 +256,116 @@ export class ReportAccumulator implements RecordSink {
     return a;
   }
 
+  #fanout(exchange: string): FanoutAcc {
+    let f = this.#fanouts.get(exchange);
+    if (f === undefined) {
+      f = { published: 0, heard: false };
+      if (this.#fanouts.size < MAX_TOPOLOGY) this.#fanouts.set(exchange, f);
+    }
+    return f;
+  }
+
+  #queueDecl(queue: string): { expiresMs?: number; exchanges: Set<string> } {
+    let d = this.#declared.get(queue);
+    if (d === undefined) {
+      d = { exchanges: new Set() };
+      if (this.#declared.size < MAX_TOPOLOGY) this.#declared.set(queue, d);
+    }
+    return d;
+  }
+
   topology(t: TopologyEvent): void {
     this.#services.topology(t);
+    this.#vhosts.topology(t);
+    switch (t.type) {
+      case 'queue-declare': {
+        const x = t.arguments['x-expires'];
+        if (typeof x === 'number') this.#queueDecl(t.queue).expiresMs = x;
+        return;
+      }
+      case 'queue-bind':
+        if (t.exchange !== '') {
+          this.#queueDecl(t.queue).exchanges.add(t.exchange);
+          if (t.exchange.endsWith('_fanout')) this.#fanout(t.exchange).heard = true;
+        }
+        return;
+      case 'consume': {
+        const kind = parseQueueName(t.queue).kind;
+        if (t.connection === undefined || (kind !== 'fanout' && kind !== 'reply')) return;
+        if (this.#queues.size >= MAX_TOPOLOGY) return;
+        this.#queues.set(t.queue, { connection: t.connection.id, duplicates: 0 });
+        this.#orphans.delete(t.queue); // consumed again: not an orphan (any more)
+        return;
+      }
+      case 'connection-close':
+        for (const [name, q] of this.#queues)
+          if (q.connection === t.connection.id && q.orphanedAt === undefined) {
+            q.orphanedAt = t.ts;
+            this.#orphans.add(name);
+          }
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Hazards named by what the capture showed (see ReportHazard). */
+  #hazards(): ReportHazard[] {
+    const out: ReportHazard[] = [];
+    for (const [exchange, f] of this.#fanouts)
+      if (f.published > 0 && !f.heard)
+        out.push({
+          kind: 'dead-fanout',
+          object: exchange,
+          count: f.published,
+          detail: `${f.published} published to ${exchange}, no queue bound (no Queue.Bind, delivery or route in the capture): dropped by the broker`,
+        });
+    for (const queue of this.#orphans) {
+      const q = this.#queues.get(queue);
+      if (q?.orphanedAt === undefined) continue;
+      const d = this.#declared.get(queue);
+      const ttl =
+        d?.expiresMs !== undefined ? `x-expires ${Math.round(d.expiresMs / 60_000)} min` : 'x-expires unseen';
+      const bound = [...(d?.exchanges ?? [])];
+      out.push({
+        kind: 'orphan-queue',
+        object: queue,
+        count: q.duplicates,
+        detail: `${queue}: its consumer's connection ${q.connection} closed at ${new Date(q.orphanedAt).toISOString()}; still bound to ${bound.join(', ') || '(bindings unseen)'}, ${ttl}; ${q.duplicates} fanouts since delivered to it too, duplicates nobody reads`,
+      });
+    }
+    return out.sort(
+      (a, b) => a.kind.localeCompare(b.kind) || b.count - a.count || a.object.localeCompare(b.object),
+    );
+  }
+
+  #fanoutPublished(m: RpcMessage): void {
+    const ex = m.wire.exchange;
+    const f = this.#fanout(ex);
+    if (m.wire.event === 'deliver') {
+      f.heard = true;
+      return;
+    }
+    f.published++;
+    if (m.wire.routedQueues !== undefined && m.wire.routedQueues.length > 0) f.heard = true;
+    for (const queue of this.#orphans) {
+      const q = this.#queues.get(queue);
+      if (
+        q?.orphanedAt !== undefined &&
+        m.wire.ts >= q.orphanedAt &&
+        this.#declared.get(queue)?.exchanges.has(ex)
+      )
+        q.duplicates++;
+    }
   }
 
   message(m: RpcMessage): void {
     this.#services.message(m);
+    this.#vhosts.message(m);
     const ev = m.wire.event;
     const conn = m.wire.connection?.id;
+    if (ev !== 'return' && m.wire.exchange.endsWith('_fanout')) this.#fanoutPublished(m);
+    if (conn === undefined && ev !== 'return') this.#noConn[ev === 'deliver' ? 'delivered' : 'published']++;
     if (ev === 'deliver') {
       this.#delivered++;
       this.#deliveredByKind[m.kind]++;
@@ -293,6 +453,39 @@ export class ReportAccumulator implements RecordSink {
     if (s.length > 10) s.pop();
   }
 
+  #vhostLines(): VhostLine[] {
+    this.#vhosts.settle();
+    const by = new Map<string, VhostLine>();
+    const line = (vhost: string) => {
+      let v = by.get(vhost);
+      if (v === undefined) {
+        v = {
+          vhost,
+          published: 0,
+          delivered: 0,
+          connections: 0,
+          knownBy: { open: 0, learned: 0, exchange: 0 },
+        };
+        by.set(vhost, v);
+      }
+      return v;
+    };
+    for (const [id, a] of this.#perConn) {
+      const r = this.#vhosts.vhostOf(id);
+      const v = line(r?.vhost ?? '?');
+      v.published += a.published;
+      v.delivered += a.delivered;
+      v.connections++;
+      if (r !== undefined) v.knownBy[r.how]++;
+    }
+    if (this.#noConn.published + this.#noConn.delivered > 0) {
+      const v = line('?');
+      v.published += this.#noConn.published;
+      v.delivered += this.#noConn.delivered;
+    }
+    return [...by.values()].sort((a, b) => b.published - a.published || a.vhost.localeCompare(b.vhost));
+  }
+
   result(meta: ReportMeta): Report {
     for (const [k, row] of this.#rows) {
       const lat = this.#latByRow.get(k);
@@ -327,6 +520,7 @@ export class ReportAccumulator implements RecordSink {
       return line;
     });
     const l = meta;
+    const vf = l.vhostDropped;
     return {
       inputs: l.inputs.map((i) => ({
         input: i.input,
@@ -363,6 +557,17 @@ export class ReportAccumulator implements RecordSink {
         duplicateCalls: l.callStats.duplicateCalls,
       },
       connections,
+      vhosts: this.#vhostLines(),
+      ...(vf !== undefined
+        ? {
+            vhostFilter: {
+              kept: [...vf.kept],
+              droppedMessages: vf.messages,
+              droppedByVhost: { ...vf.byVhost },
+            },
+          }
+        : {}),
+      hazards: this.#hazards(),
       skipped: {
         bytes: l.skipped.bytes,
         frames: l.skipped.frames,

@@ -2,11 +2,14 @@
  * Reads capture files of any supported format through one Pipeline: the records every offline
  * command (report, spec, model) works on; and re-joins records read back from a store the same way.
  */
+import { statSync } from 'node:fs';
 import { type ReadOptions, readCaptureFile, type SourceResult } from '../capture/open.ts';
 import type { CallStats } from '../correlate/calls.ts';
-import type { RpcCall, RpcMessage, SkipStats, TopologyEvent } from '../records.ts';
-import { Pipeline } from './pipeline.ts';
+import type { CaptureEvent, CaptureSink, RpcCall, RpcMessage, SkipStats, TopologyEvent } from '../records.ts';
+import { decodeRpc } from '../wire/oslo/decode.ts';
+import { Pipeline, type VhostDropped } from './pipeline.ts';
 import type { RecordSink } from './sink.ts';
+import { VhostResolver } from './vhosts.ts';
 
 export interface Loaded {
   inputs: SourceResult[];
@@ -18,6 +21,8 @@ export interface Loaded {
   startMs: number;
   endMs: number;
   callStats: CallStats;
+  /** With `vhosts`: what the filter dropped. */
+  vhostDropped?: VhostDropped;
 }
 
 export interface LoadOptions {
@@ -32,6 +37,31 @@ export interface LoadOptions {
   keep?: boolean;
   /** Outputs that get every record as it is decoded or joined (the caller closes them). */
   sinks?: readonly RecordSink[];
+  /**
+   * Only these vhosts (`--vhost`): the files are read twice, first to learn every connection's
+   * vhost (a capture that starts mid-connection tells it only by what the connection does), then
+   * to decode with the others dropped before correlation.
+   */
+  vhosts?: readonly string[];
+}
+
+/**
+ * The first pass of a `vhosts` load: every connection's vhost, from the whole capture. A stream
+ * (stdin, a FIFO) cannot be read twice: its connections are resolved as they pass instead.
+ */
+async function learnVhosts(paths: readonly string[]): Promise<VhostResolver> {
+  const resolver = new VhostResolver();
+  if (paths.some((p) => p === '-' || statSync(p, { throwIfNoEntry: false })?.isFile() !== true))
+    return resolver;
+  const sink: CaptureSink = {
+    event(e: CaptureEvent) {
+      if (e.type === 'message') resolver.message(decodeRpc(e.message));
+      else resolver.topology(e.topology);
+    },
+  };
+  for (const path of paths) await readCaptureFile(path, sink, {});
+  resolver.settle();
+  return resolver;
 }
 
 const MAX_ISSUES = 20;
@@ -48,9 +78,11 @@ export function mergeSkipped(all: readonly SkipStats[]): SkipStats {
 }
 
 export async function loadCaptures(paths: string[], opts: LoadOptions = {}): Promise<Loaded> {
+  const filter = opts.vhosts !== undefined && opts.vhosts.length > 0;
   const pipeline = new Pipeline({
     keep: opts.keep ?? true,
     ...(opts.sinks !== undefined ? { sinks: opts.sinks } : {}),
+    ...(filter ? { vhosts: opts.vhosts, resolver: await learnVhosts(paths) } : {}),
   });
   const inputs: SourceResult[] = [];
   for (const path of paths) {
@@ -79,6 +111,7 @@ export async function loadCaptures(paths: string[], opts: LoadOptions = {}): Pro
     startMs,
     endMs,
     callStats: pipeline.callStats,
+    ...(pipeline.vhostDropped !== undefined ? { vhostDropped: pipeline.vhostDropped } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import { CallCorrelator, type CallStats } from '../correlate/calls.ts';
 import type { CaptureEvent, CaptureSink, RpcCall, RpcMessage, TopologyEvent } from '../records.ts';
 import { decodeRpc } from '../wire/oslo/decode.ts';
 import { type RecordSink, SinkFanOut } from './sink.ts';
+import { normalizeVhost, VhostResolver } from './vhosts.ts';
 
 export interface PipelineOptions {
   /** Keep messages, calls and topology for finish() (default true). */
@@ -21,6 +22,24 @@ export interface PipelineOptions {
   /** Live bounds; see CallCorrelatorOptions. */
   maxPending?: number;
   replyDeliverGraceMs?: number;
+  /**
+   * Keep only records of these vhosts (`--vhost`); the others are dropped before correlation and
+   * counted in `vhostDropped`. Empty or absent: every record.
+   */
+  vhosts?: readonly string[];
+  /**
+   * Who tells a connection's vhost: given, one that already saw the whole capture (loadCaptures
+   * reads files twice for that); absent, one that learns as records pass (live).
+   */
+  resolver?: VhostResolver;
+}
+
+/** What a `vhosts` filter dropped: published + delivered + returned messages, by vhost ("?" = unknown). */
+export interface VhostDropped {
+  readonly kept: readonly string[];
+  messages: number;
+  topology: number;
+  readonly byVhost: Record<string, number>;
 }
 
 export interface PipelineResult {
@@ -39,9 +58,19 @@ export class Pipeline implements CaptureSink {
   readonly #keep: boolean;
   readonly #out: RecordSink;
   readonly #correlator: CallCorrelator;
+  readonly #vhosts: ReadonlySet<string> | undefined;
+  readonly #resolver: VhostResolver | undefined;
+  /** Set when a `vhosts` filter is on. */
+  readonly vhostDropped: VhostDropped | undefined;
 
   constructor(opts: PipelineOptions = {}) {
     this.#keep = opts.keep ?? true;
+    if (opts.vhosts !== undefined && opts.vhosts.length > 0) {
+      const kept = [...new Set(opts.vhosts.map(normalizeVhost))];
+      this.#vhosts = new Set(kept);
+      this.#resolver = opts.resolver ?? new VhostResolver();
+      this.vhostDropped = { kept, messages: 0, topology: 0, byVhost: {} };
+    }
     const sinks = opts.sinks ?? [];
     // One sink is called directly: the live session hands over its own fan-out.
     this.#out = sinks.length === 1 && sinks[0] !== undefined ? sinks[0] : new SinkFanOut(sinks);
@@ -69,10 +98,35 @@ export class Pipeline implements CaptureSink {
     if (!(ts <= this.endMs)) this.endMs = ts;
   }
 
+  /** A filtered-out record's vhost, or undefined to keep it (no filter, or a kept vhost). */
+  #other(connection: { id: string } | undefined): string | undefined {
+    const keep = this.#vhosts;
+    if (keep === undefined) return undefined;
+    const v = this.#resolver?.vhostOf(connection?.id)?.vhost ?? '?';
+    return keep.has(v) ? undefined : v;
+  }
+
   event(e: CaptureEvent): void {
-    if (e.type === 'message') this.decoded(decodeRpc(e.message));
-    else {
+    if (e.type === 'message') {
+      const m = decodeRpc(e.message);
+      this.#resolver?.message(m);
+      const other = this.#other(m.wire.connection);
+      const d = this.vhostDropped;
+      if (other !== undefined && d !== undefined) {
+        // still part of the capture's span: the window is the capture's, not the vhost's
+        this.#seen(m.wire.ts);
+        d.messages++;
+        d.byVhost[other] = (d.byVhost[other] ?? 0) + 1;
+        return;
+      }
+      this.decoded(m);
+    } else {
+      this.#resolver?.topology(e.topology);
       this.#seen(e.topology.ts);
+      if (this.vhostDropped !== undefined && this.#other(e.topology.connection) !== undefined) {
+        this.vhostDropped.topology++;
+        return;
+      }
       if (this.#keep) this.topology.push(e.topology);
       this.#out.topology?.(e.topology);
     }

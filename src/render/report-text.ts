@@ -39,6 +39,39 @@ export function renderReport(r: Report, opts: RenderReportOptions = {}): string 
     `  messages published ${r.messages.published}, delivered ${r.messages.delivered}, returned ${r.messages.returned}`,
   );
 
+  if (r.vhostFilter !== undefined) {
+    const f = r.vhostFilter;
+    const other = Object.entries(f.droppedByVhost)
+      .sort((a, b) => b[1] - a[1])
+      .map(([v, n]) => `${esc(v)} ${n}`)
+      .join(', ');
+    out.push(
+      `  vhost ${f.kept.map(esc).join(', ')} only: ${f.droppedMessages} messages of other vhosts dropped${other ? ` (${other})` : ''}`,
+    );
+  }
+
+  h('Messages by vhost');
+  out.push(
+    r.vhosts.length
+      ? table(
+          ['vhost', 'published', 'delivered', 'connections', 'vhost known by'],
+          r.vhosts.map((v) => [
+            v.vhost === '?' ? '? (unknown)' : v.vhost,
+            v.published,
+            v.delivered,
+            v.connections,
+            [
+              v.knownBy.open ? `Connection.Open ${v.knownBy.open}` : '',
+              v.knownBy.learned ? `learned ${v.knownBy.learned}` : '',
+              v.knownBy.exchange ? `control exchange (inferred) ${v.knownBy.exchange}` : '',
+            ]
+              .filter(Boolean)
+              .join(', '),
+          ]),
+        )
+      : '  (none)',
+  );
+
   h('Messages by kind (published)');
   out.push(
     table(
@@ -124,6 +157,16 @@ export function renderReport(r: Report, opts: RenderReportOptions = {}): string 
     ]);
     out.push(table(['total', 'queue', 'server', 'return', 'target', 'method', 'outcome', 'request id'], s));
   }
+
+  h('Hazards');
+  out.push(
+    r.hazards.length
+      ? table(
+          ['hazard', 'exchange / queue', 'count', 'detail'],
+          r.hazards.map((x) => [x.kind, x.object, x.count, x.detail]),
+        )
+      : '  (none)',
+  );
 
   h('Connections');
   const t = r.connections.map((x) => {

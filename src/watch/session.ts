@@ -45,6 +45,8 @@ export interface SessionOptions {
   readonly operationQuietMs?: number;
   readonly retentionEveryMs?: number;
   readonly onError?: (where: string, e: unknown) => void;
+  /** Only records of these vhosts (`--vhost` with tcpdump or replay): see PipelineOptions.vhosts. */
+  readonly vhosts?: readonly string[];
 }
 
 const RECENT_MAX = 5000;
@@ -101,7 +103,7 @@ export class WatchSession implements CaptureSink {
     if (opts.sinks !== undefined) sinks.push(...opts.sinks);
     this.outputs = new SinkFanOut(sinks, { onError: (where, e) => this.opts.onError?.(where, e) });
     this.outputErrors = this.outputs.errors;
-    this.pipeline = livePipeline([this.outputs]);
+    this.pipeline = livePipeline([this.outputs], opts.vhosts !== undefined ? { vhosts: opts.vhosts } : {});
     const tick = setInterval(() => this.tick(), opts.tickMs ?? 250);
     tick.unref();
     this.timers.push(tick);

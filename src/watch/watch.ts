@@ -36,6 +36,8 @@ export interface WatchOptions {
   readonly managementUrl?: string | null;
   /** Vhosts whose queues and connections are polled; default the firehose vhosts, else all. */
   readonly healthVhosts?: readonly string[];
+  /** tcpdump, replay: only records of these vhosts (the firehose source has its own vhosts). */
+  readonly vhosts?: readonly string[];
   readonly pollMs?: number;
   /** Dashboard + /metrics listener; undefined = no HTTP. */
   readonly http?: {
@@ -130,6 +132,7 @@ export async function startWatch(opts: WatchOptions): Promise<RunningWatch> {
     ...(otlp !== undefined ? { otlp } : {}),
     operations: opts.operations ?? true,
     onError,
+    ...(opts.vhosts !== undefined && opts.vhosts.length > 0 ? { vhosts: opts.vhosts } : {}),
   });
   if (otlp !== undefined) {
     const o = otlp;
