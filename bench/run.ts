@@ -10,9 +10,15 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2);
-const files = readdirSync(here)
-  .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+const all = readdirSync(here).filter((f) => f.endsWith('.bench.ts'));
+// an argument naming a benchmark exactly runs that one only (`neutron` is not also
+// `neutron-server`, which needs the nova + neutron rig); otherwise every name containing it
+const picks = (f: string, x: string) =>
+  all.includes(`${x}.bench.ts`) ? f === `${x}.bench.ts` : f.includes(x);
+// benchmarks that stand up a rig of real services run only when named
+const ONLY_BY_NAME = new Set(['neutron-server.bench.ts']);
+const files = all
+  .filter((f) => (filters.length === 0 ? !ONLY_BY_NAME.has(f) : filters.some((x) => picks(f, x))))
   .sort();
 if (files.length === 0) {
   process.stderr.write(`no benchmark matches ${filters.join(' ')}\n`);
