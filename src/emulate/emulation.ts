@@ -401,7 +401,9 @@ export class Emulation {
         c.on('error', () => {});
         const ch = await c.createChannel();
         ch.on('error', () => {});
-        for (const n of names) await ch.deleteQueue(n).catch(() => {});
+        // ifUnused: another shard of the same scenario (an Indexed Job pod) may still consume it;
+        // the last shard to finish deletes it
+        for (const n of names) await ch.deleteQueue(n, { ifUnused: true }).catch(() => {});
         // Exchanges last, and only when unused: a real service's bindings keep them.
         for (const x of exchanges.get(url) ?? []) {
           const ch2 = await c.createChannel();
