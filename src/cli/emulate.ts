@@ -65,7 +65,10 @@ export function register(program: Command): void {
     .argument('[scenario]', 'scenario YAML (from `rpcscope model` or written by hand)')
     .addOption(countOption('--computes <n>', 'count of the scalable service group (nova-compute)'))
     .addOption(durationOption('--duration <d>', 'steady-state duration after ramp-up').default(60))
-    .option('--amqp <url>', 'broker URL for services without their own (overrides the scenario)')
+    .option(
+      '--amqp <url>',
+      'broker URL for services without their own (or RPCSCOPE_AMQP_URL; overrides the scenario)',
+    )
     .option('--management <url>', 'management API URL (default: broker host, port 15672)')
     .option('--no-management', 'do not sample the broker through the management API')
     .option('--shard <i/N>', 'emulate only shard i of N (1-based); services split deterministically')
@@ -116,6 +119,8 @@ export function register(program: Command): void {
         });
       }
       const scenario = parseScenario(text, file);
+      // the environment keeps a password off the command line (a Kubernetes Secret: docs/kubernetes.md)
+      const amqpUrl = o.amqp ?? process.env.RPCSCOPE_AMQP_URL;
       const shard = o.shard === undefined ? undefined : parseShard(o.shard);
       if (o.shard !== undefined && shard === undefined)
         throw new RpcscopeError(
@@ -135,7 +140,7 @@ export function register(program: Command): void {
         let barStarted = false;
         let lastLine = 0;
         const opts: EmulationOptions = {
-          ...(o.amqp !== undefined ? { amqpUrl: o.amqp } : {}),
+          ...(amqpUrl !== undefined ? { amqpUrl } : {}),
           ...(o.management === false
             ? { managementUrl: null }
             : typeof o.management === 'string'
