@@ -14,7 +14,7 @@ die() { echo "[setup] $*" >&2; exit 1; }
 systemd=0; [ -d /run/systemd/system ] && systemd=1
 
 # ---- Debian packages
-PKGS="tshark tcpdump python3-oslo.messaging python3-pika chromium rabbitmq-server mariadb-server mariadb-client iproute2 procps curl prometheus"
+PKGS="tshark tcpdump python3-oslo.messaging python3-pika chromium rabbitmq-server mariadb-server mariadb-client iproute2 procps curl prometheus zsh"
 missing=""
 for p in $PKGS; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing="$missing $p"
