@@ -151,6 +151,28 @@ export function isUserContext(ctx: Readonly<Record<string, unknown>>): boolean {
   return typeof ctx.remote_address === 'string' && ctx.remote_address !== '';
 }
 
+/** The `_context_*` keys isUserContext reads: all of the context that grouping needs. */
+const USER_CONTEXT_KEYS = ['user_id', 'user', 'remote_address'] as const;
+const NO_PROPERTIES: RpcMessage['wire']['properties'] = Object.freeze({});
+
+/**
+ * A message cut to what buildOperations reads, for callers that hold a window of traffic (watch's
+ * recent window): no AMQP properties, the context cut to the keys isUserContext reads (oslo's
+ * `_context_*` carries the whole token, roles and service catalog, most of a record's memory).
+ * Grouping the cut messages gives the same operations as grouping the originals.
+ */
+export function groupingFacts(m: RpcMessage): RpcMessage {
+  const context: Record<string, unknown> = {};
+  for (const k of USER_CONTEXT_KEYS) if (m.context[k] !== undefined) context[k] = m.context[k];
+  return { ...m, wire: { ...m.wire, properties: NO_PROPERTIES }, context };
+}
+
+/** A call cut likewise: its call message only (grouping reads neither the deliveries nor the reply). */
+export function groupingCall(c: RpcCall, call: RpcMessage = groupingFacts(c.call)): RpcCall {
+  const { delivered: _d, reply: _r, replyDelivered: _rd, ...rest } = c;
+  return { ...rest, call };
+}
+
 class UnionFind {
   private readonly parent = new Map<string, string>();
   find(x: string): string {

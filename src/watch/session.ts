@@ -10,7 +10,7 @@
  */
 import type { HealthUpdate } from '../broker/health.ts';
 import { ReplyRouteTracker } from '../correlate/no-route.ts';
-import { buildOperations } from '../correlate/operations.ts';
+import { buildOperations, groupingCall, groupingFacts } from '../correlate/operations.ts';
 import type { OtlpTraces } from '../outputs/otlp.ts';
 import type { WatchMetrics } from '../outputs/prometheus.ts';
 import type { EventStore } from '../outputs/store.ts';
@@ -61,6 +61,8 @@ export class WatchSession implements CaptureSink {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly recentMessages: RpcMessage[] = [];
   private readonly recentCalls: RpcCall[] = [];
+  /** Original → cut record of the window, so a call shares its call message's cut copy. */
+  private readonly cut = new WeakMap<RpcMessage, RpcMessage>();
   private readonly shownOps = new Set<string>();
   private dirty = false;
   private lastOpsAt = 0;
@@ -76,13 +78,17 @@ export class WatchSession implements CaptureSink {
   constructor(private readonly opts: SessionOptions) {
     const ops = opts.operations !== false;
     // The session's own bookkeeping comes first, as a sink: counts, the no-route tracker, and the
-    // recent window that operations are grouped from.
+    // recent window that operations are grouped from. The window holds messages cut to what
+    // grouping reads (operations.ts groupingFacts): the full records' contexts and properties made
+    // it most of watch's heap on a full-speed replay.
     const own: RecordSink = {
       name: 'session',
       message: (m) => {
         this.messages++;
         if (ops) {
-          this.recentMessages.push(m);
+          const c = groupingFacts(m);
+          this.cut.set(m, c);
+          this.recentMessages.push(c);
           // bounded between refreshes too: a replay at full speed adds tens of thousands a second
           if (this.recentMessages.length >= 2 * RECENT_MAX) this.recentMessages.splice(0, RECENT_MAX);
           this.dirty = true;
@@ -91,7 +97,8 @@ export class WatchSession implements CaptureSink {
       call: (c) => {
         this.calls++;
         if (ops) {
-          this.recentCalls.push(c);
+          const call = this.cut.get(c.call);
+          this.recentCalls.push(call === undefined ? groupingCall(c) : groupingCall(c, call));
           if (this.recentCalls.length >= 2 * RECENT_MAX) this.recentCalls.splice(0, RECENT_MAX);
         }
       },
