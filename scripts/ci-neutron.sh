@@ -5,7 +5,8 @@
 # plugged into br-int (scripts/rig-neutron). Records every neutron scenario (idle, network / subnet /
 # port create, update, delete, router, security group rule, floating IP, server create / delete on a
 # network, OVS agent restart) as pcap + per-vhost tracing log + management snapshots, then
-# test/e2e/neutron-rig.test.ts checks the captures. Installs what is missing; cleans up everything
+# test/e2e/neutron-rig.test.ts checks the captures and that the real neutron-server registers
+# emulated OVS agents (bench/neutron-server.bench.ts at CI size). Installs what is missing; cleans up everything
 # it started (processes, OVS bridges and folders, namespaces, vhosts, users, databases).
 #
 #   scripts/ci-neutron.sh [--keep DIR]        keep the captures in DIR
@@ -38,7 +39,10 @@ log "rig ready"
 RIG_IDLE=${RIG_IDLE:-60} bash scripts/rig-neutron/record.sh "$OUT"
 log "scenarios recorded in $OUT"
 
-RPCSCOPE_NEUTRON_CAPTURES=$OUT node --import tsx --test --test-reporter=spec test/e2e/neutron-rig.test.ts
+# the rig still up: the captures' checks, plus 5 emulated OVS agents registering with the real
+# neutron-server (report_state) and shown alive by its agents API, then deleted (~15 s)
+RPCSCOPE_NEUTRON_CAPTURES=$OUT RPCSCOPE_NEUTRON_RIG_API=http://127.0.0.1:${RIG_NEUTRON_PORT:-29696}/v2.0 \
+  node --import tsx --test --test-reporter=spec test/e2e/neutron-rig.test.ts
 
 if [ "${RIG_RECORD:-0}" = 1 ]; then
   cp "$OUT"/*.pcap "$OUT"/*.tracing.json "$OUT"/*.meta.json "$ROOT/test/fixtures/neutron-rig/"

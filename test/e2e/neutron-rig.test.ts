@@ -11,10 +11,23 @@
  *
  * Inputs: with RPCSCOPE_NEUTRON_CAPTURES=<dir> (set by scripts/ci-neutron.sh) the fresh captures of
  * a live rig; otherwise the recordings in test/fixtures/neutron-rig.
+ *
+ * With RPCSCOPE_NEUTRON_RIG_API=<neutron API base> (scripts/ci-neutron.sh, the rig still up) also
+ * the real neutron-server under emulated agents (bench/neutron-server.bench.ts, CI-sized): 5
+ * emulated OVS agents on oslo's 13-connection layout register through report_state, the agents
+ * API shows them alive, every report_state succeeds; then their rows are deleted.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import {
+  deleteAgents,
+  EMU_PREFIX,
+  listAgents,
+  realServerScenario,
+  rigAmqpUrl,
+} from '../../bench/neutron-server.bench.ts';
+import { startEmulation } from '../../src/emulate/emulator.ts';
 import { ReportAccumulator } from '../../src/outputs/report.ts';
 import { type Loaded, loadCaptures } from '../../src/pipeline/load.ts';
 
@@ -194,4 +207,43 @@ test('agent restart leaves the old agent fanout and reply queues without consume
     (q) => q.consumers === 0 && (q.name.includes('_fanout_') || q.name.startsWith('reply_')),
   );
   assert.ok(orphans.length >= 1, `orphan fanout/reply queues: ${orphans.map((q) => q.name).join(', ')}`);
+});
+
+const RIG_API = process.env.RPCSCOPE_NEUTRON_RIG_API;
+test('a real neutron-server registers 5 emulated OVS agents (report_state), shows them alive, and they are removed', {
+  skip: RIG_API === undefined ? 'no live rig (RPCSCOPE_NEUTRON_RIG_API unset)' : false,
+}, async () => {
+  const api = RIG_API!;
+  await deleteAgents(EMU_PREFIX, api);
+  // speedup 6: report_state every 5 s, so every agent has reported within ~5 s
+  const h = startEmulation(realServerScenario(rigAmqpUrl(), 5, 0, 'oslo', 0, 6), {
+    durationS: Number.POSITIVE_INFINITY,
+    managementUrl: null,
+  });
+  try {
+    await h.ready;
+    let mine: Awaited<ReturnType<typeof listAgents>> = [];
+    for (let i = 0; i < 40; i++) {
+      mine = (await listAgents(api)).filter((a) => a.host.startsWith(EMU_PREFIX));
+      if (mine.length === 5 && mine.every((a) => a.alive)) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    assert.deepEqual(
+      mine.map((a) => a.host).sort(),
+      ['emu-hv-0001', 'emu-hv-0002', 'emu-hv-0003', 'emu-hv-0004', 'emu-hv-0005'],
+      'neutron registered the 5 emulated OVS agents',
+    );
+    for (const a of mine) {
+      assert.equal(a.agent_type, 'Open vSwitch agent', a.host);
+      assert.equal(a.alive, true, `${a.host} alive`);
+    }
+  } finally {
+    const r = await h.stop();
+    const rs = r.methods['q-reports-plugin.report_state'];
+    assert.ok(rs !== undefined && rs.ok >= 5, 'report_state answered by the real server');
+    assert.equal(rs.timeouts, 0);
+    assert.equal(rs.remoteErrors, 0, 'the real server accepted every report_state');
+    assert.equal(await deleteAgents(EMU_PREFIX, api), 5, 'the 5 rows deleted');
+    assert.equal((await listAgents(api)).filter((a) => a.host.startsWith(EMU_PREFIX)).length, 0);
+  }
 });
