@@ -39,6 +39,8 @@ export class Emulation {
   private readonly allPlans: ServicePlan[];
   private readonly services: EmulatedUnit[];
   private readonly byGroup = new Map<string, EmulatedUnit[]>();
+  /** Processes killGroup() restarted: the old unit → the new one. */
+  private readonly replaced = new Map<EmulatedUnit, EmulatedUnit>();
   /** Hosts of every planned service (all shards) per topic, for calls to a given server. */
   private readonly byTopic = new Map<string, string[]>();
   /** Queues and exchanges to delete at teardown, per broker URL. */
@@ -140,6 +142,8 @@ export class Emulation {
       accounting: this.accounting,
       scenario: this.scenario,
       stop: () => this.stop(),
+      killGroup: (group, count) => this.killGroup(group, count),
+      runOperation: (name, host) => this.runOperationNamed(name, host),
     };
   }
 
@@ -248,7 +252,9 @@ export class Emulation {
       this.scheduler.at(at, () => {
         if (this.stopRequested) return;
         const rid = `req-${crypto.randomUUID()}`;
-        for (let i = 0; i < p.count; i++) svc.send(p, rid)?.catch(() => {});
+        // a process restarted by killGroup() goes on with its periodic work as the new process
+        const cur = this.current(svc);
+        for (let i = 0; i < p.count; i++) cur.send(p, rid)?.catch(() => {});
         const j = p.jitter === 0 ? 0 : (this.rand() * 2 - 1) * p.jitter;
         fire(at + period * (1 + j));
       });
@@ -256,15 +262,67 @@ export class Emulation {
     fire(performance.now() + phase0 * period);
   }
 
-  private async runOperation(op: Operation): Promise<void> {
+  /** The unit that stands for `svc` now (itself unless killGroup() restarted it). */
+  private current(svc: EmulatedUnit): EmulatedUnit {
+    let s = svc;
+    for (let n = this.replaced.get(s); n !== undefined; n = this.replaced.get(s)) s = n;
+    return s;
+  }
+
+  /**
+   * Kills up to `count` processes of `group` (all by default) the way SIGKILL does to an agent:
+   * connections gone, **queues left behind** (its fanout and reply queues live on until their
+   * x-expires and go on receiving every fanout). `restart()` starts each again as a new process of
+   * the same host — new `topic_fanout_<uuid>` and `reply_<uuid>` names, as a restarted oslo process
+   * declares — which takes over its periodic work. Used by `rpcscope chaos` (restart-group).
+   */
+  async killGroup(
+    group: string,
+    count?: number,
+  ): Promise<{ readonly hosts: string[]; readonly queues: string[]; restart: () => Promise<void> }> {
+    const units = (this.byGroup.get(group) ?? []).slice(0, count ?? Number.POSITIVE_INFINITY);
+    await Promise.allSettled(units.map((u) => u.stop(false)));
+    const ctx = this.serviceContext();
+    const restart = async () => {
+      await Promise.allSettled(
+        units.map(async (old) => {
+          const p = old.plan;
+          const fresh: EmulatedUnit =
+            p.spec.connections !== undefined ? new EmulatedProcess(p, ctx) : new EmulatedService(p, ctx);
+          this.replaced.set(old, fresh);
+          const i = this.services.indexOf(old);
+          if (i >= 0) this.services[i] = fresh;
+          const g = this.byGroup.get(p.group) ?? [];
+          const k = g.indexOf(old);
+          if (k >= 0) g[k] = fresh;
+          await fresh.start().catch(() => fresh.retry());
+        }),
+      );
+    };
+    return {
+      hosts: units.map((u) => u.plan.host),
+      queues: units.flatMap((u) => u.queueNames ?? []),
+      restart,
+    };
+  }
+
+  /** Runs the scenario operation `name` now, its `hostOf` steps sent by `host` (chaos: a resync). */
+  runOperationNamed(name: string, host?: string): Promise<void> {
+    const op = this.scenario.operations.find((o) => o.name === name);
+    if (op === undefined) return Promise.reject(new Error(`no operation "${name}" in the scenario`));
+    return this.runOperation(op, host);
+  }
+
+  private async runOperation(op: Operation, host?: string): Promise<void> {
     const rand = this.rand;
     const rid = `req-${crypto.randomUUID()}`;
     const hostGroup =
       op.hostOf === undefined ? undefined : this.allPlans.filter((p) => p.group === op.hostOf);
     const opHost =
-      hostGroup === undefined || hostGroup.length === 0
+      host ??
+      (hostGroup === undefined || hostGroup.length === 0
         ? undefined
-        : hostGroup[Math.floor(rand() * hostGroup.length)]!.host;
+        : hostGroup[Math.floor(rand() * hostGroup.length)]!.host);
     for (const st of op.steps) {
       if (this.stopRequested) return;
       const local = (this.byGroup.get(st.from) ?? []).filter((s) => s.up);

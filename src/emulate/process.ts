@@ -28,6 +28,8 @@ export interface EmulatedUnit {
   retry(): void;
   stop(deleteQueues: boolean): Promise<void>;
   send(spec: RpcSpec, requestId: string, opHost?: string): Promise<CallOutcome> | undefined;
+  /** Names of the queues the process declares. */
+  readonly queueNames?: readonly string[];
 }
 
 export class EmulatedProcess implements EmulatedUnit {
@@ -86,6 +88,10 @@ export class EmulatedProcess implements EmulatedUnit {
 
   get up(): boolean {
     return this.facets.every((f) => f.up);
+  }
+
+  get queueNames(): string[] {
+    return this.facets.flatMap((f) => f.queueNames);
   }
 
   get pendingCalls(): number {

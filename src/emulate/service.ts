@@ -136,6 +136,11 @@ export class EmulatedService {
     return this.#up;
   }
 
+  /** Names of the queues this connection declares (chaos: what a killed process leaves behind). */
+  get queueNames(): string[] {
+    return this.#queues.map((q) => q.name);
+  }
+
   /** Calls sent and neither answered nor timed out yet. */
   get pendingCalls(): number {
     return this.#pending.size;

@@ -197,4 +197,14 @@ export interface EmulationHandle {
   /** Ends the steady state now; teardown follows. */
   stop(): Promise<EmulationResult>;
   readonly scenario: Scenario;
+  /**
+   * Kills processes of a group leaving their queues behind; `restart()` starts them again under
+   * new fanout/reply queue names (Emulation.killGroup; chaos `restart-group`).
+   */
+  killGroup?(
+    group: string,
+    count?: number,
+  ): Promise<{ readonly hosts: string[]; readonly queues: string[]; restart: () => Promise<void> }>;
+  /** Runs a scenario operation now, its host's steps sent by `host` (chaos: an agent's resync). */
+  runOperation?(name: string, host?: string): Promise<void>;
 }
