@@ -3,6 +3,7 @@
  * began) and undone after its `for`; whatever is still applied when the run ends is undone then.
  */
 import type { Cluster } from '../broker/cluster.ts';
+import type { EmulationHandle } from '../emulate/types.ts';
 import type { ChaosRig } from './setup.ts';
 import type { FaultRecord } from './types.ts';
 
@@ -15,6 +16,10 @@ export interface FaultRunnerOptions {
   readonly t0: number;
   readonly say: (line: string) => void;
   readonly note: (message: string) => void;
+  /** The running emulation (restart-group kills and restarts its processes). */
+  readonly emulation?: EmulationHandle;
+  /** Told the queues a restart-group left behind. */
+  readonly onLeftBehind?: (queues: readonly string[]) => void;
 }
 
 export class FaultRunner {
@@ -117,6 +122,17 @@ export class FaultRunner {
         undo.set(r, async () => {
           for (const p of rig.proxiesOf(f.group)) p.removeToxic(name);
         });
+        break;
+      }
+      case 'restart-group': {
+        const kill = this.o.emulation?.killGroup;
+        if (kill === undefined) throw new Error('restart-group needs the emulation handle');
+        const k = await kill(f.group, f.count);
+        this.o.onLeftBehind?.(k.queues);
+        say(`t=${this.stamp().toFixed(1)}s killed ${k.hosts.length} of ${f.group}, queues left behind`);
+        // without `for` the processes come back at once, as a supervisor restarting them does
+        if (f.for === undefined) await k.restart();
+        else undo.set(r, () => k.restart());
         break;
       }
     }

@@ -13,16 +13,24 @@
 import { randomBytes } from 'node:crypto';
 import type { QueueMode } from '../broker/cluster/layout.ts';
 import { startEmulation } from '../emulate/emulator.ts';
+import { withCounts } from '../emulate/scenario.ts';
 import { RpcscopeError } from '../errors.ts';
 import { accountRun, RunEvents } from './account.ts';
 import { BrokerSampler } from './broker-sampler.ts';
 import { FaultRunner } from './faults.ts';
 import { writeChaosReport } from './report.ts';
 import { ChaosRig, prepareChaosVhost, routeScenario } from './setup.ts';
+import { FanoutTracker, OrphanSampler, ResyncTracker, type StormResult, stormLines } from './storm.ts';
 import { checkFaults, describeFault } from './timeline.ts';
-import type { ChaosResult, ChaosRunOptions, FaultRecord } from './types.ts';
+import type { ChaosResult, ChaosRunOptions, FaultRecord, TimelinePoint } from './types.ts';
 
 export type { BrokerCounters, ChaosResult, ChaosRunOptions, FaultRecord, TimelinePoint } from './types.ts';
+
+/** Sum of the nodes' memory in a point, MiB (undefined when no node answered). */
+function memMiB(p: TimelinePoint): number | undefined {
+  const v = Object.values(p.memBytes);
+  return v.length === 0 ? undefined : v.reduce((a, b) => a + b, 0) / 1048576;
+}
 
 /** Runs the scenario with its fault timeline on an already running cluster. */
 export async function runChaos(o: ChaosRunOptions): Promise<ChaosResult> {
@@ -46,6 +54,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosResult> {
   const records: FaultRecord[] = faults.map((f) => ({ fault: f, description: describeFault(f), atS: f.at }));
   let sampler: BrokerSampler | undefined;
   let faultRunner: FaultRunner | undefined;
+  let orphans: OrphanSampler | undefined;
 
   try {
     await rig.start(groups, o.chaos.connect);
@@ -53,20 +62,43 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosResult> {
 
     // ---- emulation, its events accounted as they come
     const events = new RunEvents(durationS, note);
+    // the storms' own accounting (storm.ts): resyncs after reconnects, a fanout per agent
+    let runOp: ((name: string, host: string) => Promise<void>) | undefined;
+    const rs = o.chaos.resync;
+    const resync =
+      rs === undefined
+        ? undefined
+        : new ResyncTracker(rs.group, rs.operation, (name, host) =>
+            runOp === undefined ? Promise.reject(new Error('no emulation')) : runOp(name, host),
+          );
+    const fo = o.chaos.fanout;
+    const fanout = fo === undefined ? undefined : new FanoutTracker(fo.group, fo.method, fo.lateAfter);
+    const onEvent: typeof events.onEvent = (e) => {
+      events.onEvent(e);
+      resync?.onEvent(e);
+      fanout?.onEvent(e);
+    };
     say(
-      `emulating ${scenario.services.reduce((n, s) => n + s.count, 0)} services for ${durationS}+${drainS} s`,
+      `emulating ${withCounts(scenario, o.chaos.computes).services.reduce((n, s) => n + s.count, 0)} services for ${durationS}+${drainS} s`,
     );
     const handle = startEmulation(scenario, {
       durationS: durationS + drainS,
       keepMessages: true,
       managementUrl: null,
       sampleIntervalS: 5,
-      onEvent: events.onEvent,
+      onEvent,
+      ...(o.chaos.computes !== undefined ? { computes: o.chaos.computes } : {}),
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
     });
     await handle.ready;
     const t0 = Date.now();
     events.t0 = t0;
+    if (resync !== undefined) resync.t0 = t0;
+    runOp = handle.runOperation;
+    if (faults.some((f) => f.action === 'restart-group')) {
+      orphans = new OrphanSampler(cluster, vhost, t0);
+      orphans.start();
+    }
     say('steady state: traffic flowing');
 
     // ---- broker sampling every second, faults on the timeline
@@ -78,12 +110,21 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosResult> {
       takeReconnects: () => events.takeReconnects(),
     });
     sampler.start();
-    faultRunner = new FaultRunner(records, { cluster, rig, t0, say, note });
+    faultRunner = new FaultRunner(records, {
+      cluster,
+      rig,
+      t0,
+      say,
+      note,
+      emulation: handle,
+      onLeftBehind: (q) => orphans?.leftBehind(q),
+    });
     faultRunner.schedule();
 
     const result = await handle.result;
     sampler.stop();
     await faultRunner.settle();
+    orphans?.stop();
 
     // ---- accounting
     const account = accountRun({
@@ -96,6 +137,30 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosResult> {
       drainS,
     });
     const broker = await sampler.counters();
+    const mems = sampler.points.map(memMiB).filter((m): m is number => m !== undefined);
+    const firstAt = records[0]?.atS ?? durationS;
+    const before = sampler.points.filter((p) => p.t < firstAt).map(memMiB);
+    const depths = sampler.points.map((p) => p.queueDepth ?? 0);
+    const storm: StormResult = {
+      ...(resync !== undefined ? { resync: resync.summary() } : {}),
+      ...(fanout !== undefined
+        ? {
+            fanout: fanout.summary(handle.accounting.messages(), t0, t0 + durationS * 1000),
+          }
+        : {}),
+      ...(orphans !== undefined ? { orphans: orphans.summary() } : {}),
+      ...(mems.length > 0
+        ? {
+            brokerMemMiB: {
+              ...(before.at(-1) !== undefined ? { before: before.at(-1)! } : {}),
+              peak: Math.max(...mems),
+              end: mems.at(-1)!,
+            },
+          }
+        : {}),
+      peakQueueDepth: Math.max(0, ...depths),
+    };
+    for (const l of stormLines(storm)) say(l);
     const tot = handle.accounting.total();
     const out: ChaosResult = {
       scenario: o.scenario.name,
@@ -115,6 +180,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosResult> {
       errors: [...errors, ...result.errors.filter((e) => !errors.includes(e))].slice(0, 100),
       servicesConnected: result.services.connected,
       servicesPlanned: result.services.planned,
+      storm,
     };
 
     // ---- report
@@ -123,6 +189,7 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosResult> {
   } finally {
     // ---- teardown: undo what is still applied, release proxies and collector, drop the vhost
     sampler?.stop();
+    orphans?.stop();
     await faultRunner?.abort();
     await rig.close();
     await cluster.deleteVhost(vhost).catch((e: unknown) => {

@@ -103,6 +103,19 @@ export const Fault = z.discriminatedUnion('action', [
       delayMs: z.number().positive(),
     })
     .strict(),
+  /**
+   * Processes of a service group killed as by SIGKILL, their queues left behind (fanout and reply
+   * queues live until x-expires), started again after `for` (at once without it) as new processes
+   * with new fanout/reply queue names: a mass agent restart. `count`: how many (default all).
+   */
+  z
+    .object({
+      ...base,
+      action: z.literal('restart-group'),
+      group: z.string(),
+      count: z.number().int().positive().optional(),
+    })
+    .strict(),
 ]);
 export type Fault = z.infer<typeof Fault>;
 export type FaultAction = Fault['action'];
@@ -124,6 +137,26 @@ export const ChaosSection = z
     /** Node each service group connects to first (kombu tries the transport_url hosts in order). */
     connect: z.record(z.string(), z.number().int().positive()).default({}),
     faults: z.array(Fault).default([]),
+    /** Scales the `scalable` groups (hypervisors), as emulate's --computes. */
+    computes: z.number().int().positive().optional(),
+    /**
+     * An agent's resync after each reconnection (and restart) in the steady state: the scenario
+     * operation `operation` (perMinute 0) run from the reconnected host of `group`, as the OVS
+     * agent's rpc_loop does after it lost the broker (fullsync).
+     */
+    resync: z.object({ group: z.string(), operation: z.string() }).strict().optional(),
+    /** Per-receiver accounting of one fanout method (a port storm): delivered, lost, late. */
+    fanout: z
+      .object({
+        /** Receiving group, e.g. neutron-openvswitch-agent. */
+        group: z.string(),
+        /** The fanout's method, e.g. push. */
+        method: z.string(),
+        /** A delivery later than this after the send counts as late. */
+        lateAfter: Dur.default(1),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type ChaosSection = z.infer<typeof ChaosSection>;
@@ -136,6 +169,7 @@ const ACTIONS = [
   'toxic',
   'consumer-stall',
   'consumer-slow',
+  'restart-group',
 ] as const;
 
 /**
@@ -144,6 +178,7 @@ const ACTIONS = [
  *   'at=30s partition groups=1|2,3 for=30s'
  *   'at=10s toxic group=nova-compute direction=downstream type=latency latency=500ms jitter=100ms for=20s'
  *   'at=10s consumer-slow group=nova-compute delay=70s for=30s'
+ *   'at=20s restart-group group=neutron-openvswitch-agent count=50 for=5s'
  */
 export function parseFaultFlag(text: string): Fault {
   const kv = new Map<string, string>();
@@ -176,6 +211,7 @@ export function parseFaultFlag(text: string): Fault {
     raw.groups = (kv.get('groups') ?? '').split('|').map((g) => g.split(',').map((n) => Number(n)));
   if (action === 'memory-alarm' && kv.has('watermark')) raw.watermark = num('watermark');
   if (action === 'consumer-slow') raw.delayMs = ms('delay');
+  if (action === 'restart-group' && kv.has('count')) raw.count = num('count');
   if (action === 'toxic') {
     raw.direction = kv.get('direction') ?? 'both';
     const type = kv.get('type') ?? 'latency';
@@ -239,5 +275,7 @@ export function describeFault(f: Fault): string {
       return `consumer stall ${f.group}`;
     case 'consumer-slow':
       return `consumer slow ${f.group} +${f.delayMs}ms`;
+    case 'restart-group':
+      return `restart ${f.count ?? 'all'} of ${f.group} (queues left behind)`;
   }
 }

@@ -8,6 +8,7 @@ import type { Cluster } from '../broker/cluster.ts';
 import type { Scenario } from '../emulate/scenario.ts';
 import type { Ledger } from './ledger.ts';
 import type { Baseline } from './recovery.ts';
+import type { StormResult } from './storm.ts';
 import type { ChaosSection, Fault } from './timeline.ts';
 
 export interface ChaosRunOptions {
@@ -77,4 +78,6 @@ export interface ChaosResult {
   readonly errors: string[];
   readonly servicesConnected: number;
   readonly servicesPlanned: number;
+  /** Resyncs, per-agent fanout, orphan queues and broker memory of a storm (storm.ts). */
+  readonly storm?: StormResult;
 }

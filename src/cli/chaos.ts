@@ -53,6 +53,9 @@ export function register(program: Command): void {
     .addOption(hiddenAlias('--out <dir>', '--output'))
     .addOption(durationOption('--net-ticktime <d>', 'net_ticktime of a cluster started here').default(60))
     .addOption(countOption('--seed <n>', 'PRNG seed', 0).default(1))
+    .addOption(
+      countOption('--computes <n>', 'scale the scalable groups (hypervisors), as emulate --computes'),
+    )
     .addOption(jsonOption('the results as JSON on stdout (schema/chaos.schema.json) instead of tables'))
     .action(async (file, { out, output, ...o }) => {
       const outDir = out ?? output;
@@ -70,6 +73,7 @@ export function register(program: Command): void {
         faults,
         ...(o.duration !== undefined ? { duration: o.duration } : {}),
         ...(o.drain !== undefined ? { drain: o.drain } : {}),
+        ...(o.computes !== undefined ? { computes: o.computes } : {}),
       };
       const modes: QueueMode[] =
         o.ha || o.queues === 'all'
