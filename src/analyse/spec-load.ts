@@ -11,6 +11,13 @@
  * with an exchange keeps its whole context: the model copies its keys (emulate/model.ts wireFacts). Strings repeated on
  * every message (topics, methods, exchanges, connections) are shared, not copied per message.
  *
+ * A delivery is kept only when it can tell something: its publish was not seen (publishedMessages
+ * then uses the delivery), or it is the first delivery with its service evidence (connection,
+ * queue, routing key, kind, reply queue: what correlate/services.ts ServiceEvidence reads of a
+ * delivery, all of it idempotent). On a capture of a broker's both sides about half the messages
+ * are deliveries whose publish was seen: they were half the spec's memory, and change nothing in
+ * it. Calls keep their call and reply, not their deliveries (nothing in the spec reads those).
+ *
  * A file that cannot be read is reported and the others are still used; damaged parts of a file
  * are counted as `report` counts them.
  */
@@ -52,6 +59,10 @@ class Compactor {
   fullContextAt: number | undefined;
   readonly #strings = new Map<string, string>();
   readonly #compact = new WeakMap<RpcMessage, RpcMessage>();
+  /** `_unique_id`s of the publishes kept (operations.ts messageKey: what ties a delivery to them). */
+  #published = new Set<string>();
+  /** Service evidence of the deliveries kept (see the file comment). */
+  #evidence = new Set<string>();
 
   #s<T extends string | undefined>(v: T): T {
     if (v === undefined) return v;
@@ -62,7 +73,38 @@ class Compactor {
     return v;
   }
 
+  /** Forgets what tells deliveries redundant: after a file failed, its records were dropped. */
+  forgetSeen(): void {
+    this.#published = new Set();
+    this.#evidence = new Set();
+  }
+
+  /** A delivery whose publish was kept and whose service evidence a kept delivery already gave. */
+  #redundant(m: RpcMessage): boolean {
+    if (m.wire.event === 'publish') {
+      if (m.uniqueId !== undefined) this.#published.add(m.uniqueId);
+      return false;
+    }
+    if (m.wire.event !== 'deliver' || m.uniqueId === undefined || !this.#published.has(m.uniqueId))
+      return false;
+    const c = m.wire.connection;
+    const k = [
+      c?.id ?? '',
+      c?.name ?? '',
+      m.kind,
+      m.exchange,
+      m.topic,
+      m.wire.queue ?? '',
+      m.wire.routingKey,
+      m.replyQ ?? '',
+    ].join('\u0000');
+    if (this.#evidence.has(k)) return true;
+    this.#evidence.add(k);
+    return false;
+  }
+
   message(m: RpcMessage): void {
+    if (this.#redundant(m)) return;
     const full =
       this.fullContextAt === undefined && (m.kind === 'call' || m.kind === 'cast') && m.exchange !== '';
     if (full) this.fullContextAt = this.messages.length;
@@ -73,11 +115,9 @@ class Compactor {
 
   call(c: RpcCall): void {
     const call = this.#compact.get(c.call) ?? this.#shrink(c.call);
-    const o = { ...c, call } as { -readonly [K in keyof RpcCall]: RpcCall[K] };
+    const { delivered: _d, replyDelivered: _rd, ...rest } = c;
+    const o = { ...rest, call } as { -readonly [K in keyof RpcCall]: RpcCall[K] };
     if (c.reply !== undefined) o.reply = this.#compact.get(c.reply) ?? this.#shrink(c.reply);
-    if (c.delivered !== undefined) o.delivered = this.#compact.get(c.delivered) ?? this.#shrink(c.delivered);
-    if (c.replyDelivered !== undefined)
-      o.replyDelivered = this.#compact.get(c.replyDelivered) ?? this.#shrink(c.replyDelivered);
     this.calls.push(o);
   }
 
@@ -169,6 +209,7 @@ export async function loadSpecInput(
       keep.calls.length = callsBefore;
       keep.topology.length = topologyBefore;
       if (keep.fullContextAt !== undefined && keep.fullContextAt >= before) keep.fullContextAt = undefined;
+      keep.forgetSeen();
     }
   }
   return {
