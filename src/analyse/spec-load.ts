@@ -49,6 +49,9 @@ export type SpecLoadOptions = Pick<LoadOptions, 'onProgress' | 'vhosts'>;
 
 /** The `_context_*` keys the spec reads (operations.ts isUserContext); the rest is dropped. */
 const CONTEXT_KEYS = ['user_id', 'user', 'remote_address'] as const;
+/** Shared by every compact record: nothing reads properties, and most contexts keep no key. */
+const NO_PROPERTIES: RpcMessage['wire']['properties'] = Object.freeze({});
+const NO_CONTEXT: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** Turns decoded records into the spec's compact ones, sharing repeated strings. */
 class Compactor {
@@ -130,7 +133,7 @@ class Compactor {
       event: w.event,
       exchange: this.#s(w.exchange),
       routingKey: this.#s(w.routingKey),
-      properties: {},
+      properties: NO_PROPERTIES,
       bodySize: w.bodySize,
     };
     if (w.connection !== undefined) wire.connection = w.connection;
@@ -151,7 +154,7 @@ class Compactor {
       wire,
       exchange: this.#s(m.exchange),
       topic: this.#s(m.topic),
-      context,
+      context: Object.keys(context).length === 0 ? NO_CONTEXT : context,
     };
     if (m.server !== undefined) out.server = this.#s(m.server);
     if (m.method !== undefined) out.method = this.#s(m.method);
