@@ -328,7 +328,12 @@ export class Emulation {
       const local = (this.byGroup.get(st.from) ?? []).filter((s) => s.up);
       const pool = local.length > 0 ? local : this.services.filter((s) => s.up);
       // The operation's host sends its group's steps (the OVS agent on the port's hypervisor).
+      // A host named by the caller (a resync) sends its own steps even while reconnecting: its
+      // publishes wait for the connection, as oslo's ensure() does, rather than go from elsewhere.
+      const named =
+        host === undefined ? undefined : (this.byGroup.get(st.from) ?? []).find((s) => s.plan.host === host);
       const sender =
+        named ??
         (opHost === undefined ? undefined : local.find((s) => s.plan.host === opHost)) ??
         pool[Math.floor(rand() * pool.length)];
       if (sender === undefined) return;
