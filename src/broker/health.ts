@@ -166,6 +166,18 @@ export function assessHazards(
   const out: Omit<Hazard, 'since'>[] = [];
   const now = snap.ts;
   const seenQueues = new Set<string>();
+  // Orphans and dead fanouts first: a queue that is both an orphan and growing is listed by what it
+  // is (the dashboard shows the first hazard of an object), then by its growth.
+  if (snap.bindings !== undefined)
+    for (const vhost of new Set([...snap.queues, ...(snap.exchanges ?? [])].map((x) => x.vhost)))
+      out.push(
+        ...topologyHazards({
+          vhost,
+          exchanges: (snap.exchanges ?? []).filter((e) => e.vhost === vhost),
+          bindings: snap.bindings.filter((b) => b.vhost === undefined || b.vhost === vhost),
+          queues: snap.queues.filter((q) => q.vhost === vhost),
+        }),
+      );
   for (const q of snap.queues) {
     const key = queueKey(q);
     seenQueues.add(key);
@@ -203,16 +215,6 @@ export function assessHazards(
       });
     }
   }
-  if (snap.bindings !== undefined)
-    for (const vhost of new Set([...snap.queues, ...(snap.exchanges ?? [])].map((x) => x.vhost)))
-      out.push(
-        ...topologyHazards({
-          vhost,
-          exchanges: (snap.exchanges ?? []).filter((e) => e.vhost === vhost),
-          bindings: snap.bindings.filter((b) => b.vhost === undefined || b.vhost === vhost),
-          queues: snap.queues.filter((q) => q.vhost === vhost),
-        }),
-      );
   for (const key of [...state.queueMessages.keys()]) {
     if (!seenQueues.has(key)) {
       state.queueMessages.delete(key);
