@@ -110,10 +110,9 @@ test('chaos: mass OVS agent restart leaves orphan queues that fill, then expire'
   );
   // every port push sent while the orphans lived went to each killed agent's Port fanout orphan too
   assert.ok(o.messagesToOrphans > 0, 'copies routed to the orphans');
-  assert.equal(o.messagesToOrphans % 1, 0);
-  const pushesWhileOrphaned = [...(s.fanout?.perAgent ?? [])].length;
-  assert.equal(pushesWhileOrphaned, AGENTS, 'per-agent fanout rows for every host');
-  const f = s.fanout!;
+  const f = s.fanout;
+  assert.ok(f !== undefined);
+  assert.equal(f.perAgent.length, AGENTS, 'per-agent fanout rows for every host');
   assert.ok(f.sent > 0);
   assert.equal(f.delivered + f.lost, f.sent * AGENTS, 'each push: delivered or lost, per agent');
   assert.ok(o.messagesToOrphans <= f.sent * AGENTS + AGENTS, 'no more copies than pushes × agents');
