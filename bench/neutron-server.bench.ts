@@ -310,6 +310,9 @@ async function main(): Promise<void> {
         ].join(' | '),
       );
       log(`step done: ${rows.at(-1)}`);
+      // late report_state calls still queued would re-create deleted rows: let them drain first
+      for (let i = 0; i < 60 && ((await queueDepth('q-reports-plugin')) ?? 0) > 0; i++)
+        await new Promise((res) => setTimeout(res, 1000));
       const deleted = await deleteAgents();
       log(`deleted ${deleted} emulated agents from neutron's agents table`);
       if (bad.length > 0) break;
