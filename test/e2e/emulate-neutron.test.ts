@@ -46,7 +46,8 @@ interface Q {
 }
 interface Consumer {
   readonly queue: { name: string };
-  readonly channel_details: { connection_name: string };
+  /** Empty (`[]`) until the channel's stats are emitted. */
+  readonly channel_details?: { connection_name?: string };
 }
 interface Binding {
   readonly source: string;
@@ -134,21 +135,23 @@ test('emulated neutron (Zed), 3 hypervisors: the rig footprint per OVS agent, re
   assert.equal(byBinary('neutron-dhcp-agent'), ZED_FOOTPRINT['neutron-dhcp-agent'].connections);
   assert.equal(byBinary('neutron-l3-agent'), ZED_FOOTPRINT['neutron-l3-agent'].connections);
 
-  const consumers = await until(
-    () => api<Consumer[]>(`consumers/${encodeURIComponent(vh)}`),
-    (c) => c.length >= 34 * HV,
-  );
-  const queues = await api<Q[]>(`queues/${encodeURIComponent(vh)}`);
-  const bindings = await api<Binding[]>(`bindings/${encodeURIComponent(vh)}`);
-  const qByName = new Map(queues.map((q) => [q.name, q]));
   // queues consumed by OVS agent connections, by kind
   const ovsConns = new Set(
     conns
       .filter((c) => c.client_properties?.connection_name?.startsWith('neutron-openvswitch-agent:'))
       .map((c) => c.name),
   );
+  // a consumer is listed before its channel's details are (empty until the next stats emission):
+  // wait until every OVS consumer names its connection
+  const consumers = await until(
+    () => api<Consumer[]>(`consumers/${encodeURIComponent(vh)}`),
+    (c) => c.filter((x) => ovsConns.has(x.channel_details?.connection_name ?? '')).length >= 34 * HV,
+  );
+  const queues = await api<Q[]>(`queues/${encodeURIComponent(vh)}`);
+  const bindings = await api<Binding[]>(`bindings/${encodeURIComponent(vh)}`);
+  const qByName = new Map(queues.map((q) => [q.name, q]));
   const ovsQueues = new Set(
-    consumers.filter((c) => ovsConns.has(c.channel_details.connection_name)).map((c) => c.queue.name),
+    consumers.filter((c) => ovsConns.has(c.channel_details?.connection_name ?? '')).map((c) => c.queue.name),
   );
   const kinds = { topic: 0, host: 0, fanout: 0, reply: 0 };
   for (const q of ovsQueues) {
