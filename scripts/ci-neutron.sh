@@ -43,6 +43,9 @@ log "scenarios recorded in $OUT"
 # neutron-server (report_state) and shown alive by its agents API, then deleted (~15 s)
 RPCSCOPE_NEUTRON_CAPTURES=$OUT RPCSCOPE_NEUTRON_RIG_API=http://127.0.0.1:${RIG_NEUTRON_PORT:-29696}/v2.0 \
   node --import tsx --test --test-reporter=spec test/e2e/neutron-rig.test.ts
+# spec and service naming on captures rpcscope has never seen: every neutron operation found and
+# named, every agent named, report counts equal tshark's
+RPCSCOPE_NEUTRON_CAPTURES=$OUT node --import tsx --test --test-reporter=spec test/e2e/neutron-spec.test.ts
 
 if [ "${RIG_RECORD:-0}" = 1 ]; then
   cp "$OUT"/*.pcap "$OUT"/*.tracing.json "$OUT"/*.meta.json "$ROOT/test/fixtures/neutron-rig/"

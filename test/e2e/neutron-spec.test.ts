@@ -15,7 +15,13 @@ import { specResolver } from '../../src/correlate/spec-services.ts';
 import { ReportAccumulator } from '../../src/outputs/report.ts';
 import { loadCaptures } from '../../src/pipeline/load.ts';
 
-const DIR = new URL('../fixtures/neutron-rig/', import.meta.url).pathname;
+// RPCSCOPE_NEUTRON_CAPTURES: captures the rig just recorded (scripts/ci-neutron.sh), which this
+// code has never seen; by default the committed fixtures.
+const LIVE = process.env.RPCSCOPE_NEUTRON_CAPTURES;
+const DIR =
+  LIVE !== undefined
+    ? `${LIVE.replace(/\/$/, '')}/`
+    : new URL('../fixtures/neutron-rig/', import.meta.url).pathname;
 
 async function specOf(...scenarios: string[]): Promise<Spec> {
   const loaded = await loadSpecInput(scenarios.map((s) => `${DIR}${s}.pcap`));
