@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FORMATS, fuzzRange, loadCorpus, newSummary, runInput } from './harness.ts';
 
-const PER_FORMAT = 1000;
+const PER_FORMAT = 4000;
 
 for (const format of FORMATS) {
   test(`fuzz ${format}: ${PER_FORMAT} seeded mutations, no crash, certain damage counted`, () => {
