@@ -3,7 +3,8 @@
  * `model`, `watch --replay --exit-at-end`) on a ≥ 1 GB pcap, each in its own process measured by
  * GNU time (`/usr/bin/time -v`, "Maximum resident set size"), against the 256 MiB target of issue
  * 11. The capture is bench/capture.ts's recording of real nova messages (RPCSCOPE_BENCH_MEMORY_MB,
- * default 1100 MB), recorded on first use. Figures only: no assertion fails the run.
+ * default 1100 MB), recorded on first use. RPCSCOPE_BENCH_MEMORY_ONLY=spec,model runs only those
+ * commands (by first word). Figures only: no assertion fails the run.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -21,7 +22,7 @@ const file = benchCaptureOf(MB, log);
 const out = mkdtempSync(join(tmpdir(), 'rpcscope-bench-memory-'));
 const size = statSync(file).size / 1048576;
 
-const commands: { name: string; args: string[] }[] = [
+const allCommands: { name: string; args: string[] }[] = [
   { name: 'report --json', args: ['report', '--json', file] },
   { name: 'spec', args: ['spec', file, '-o', join(out, 'spec.json')] },
   { name: 'model', args: ['model', file, '-o', join(out, 'scenario.yaml')] },
@@ -30,6 +31,14 @@ const commands: { name: string; args: string[] }[] = [
     args: ['watch', '--replay', file, '--speed', 'max', '--exit-at-end', '--no-http'],
   },
 ];
+// RPCSCOPE_BENCH_MEMORY_ONLY=spec,model: only the commands whose name starts with one of these words
+const only = process.env.RPCSCOPE_BENCH_MEMORY_ONLY?.split(',')
+  .map((w) => w.trim())
+  .filter((w) => w !== '');
+const commands =
+  only === undefined || only.length === 0
+    ? allCommands
+    : allCommands.filter((c) => only.some((w) => c.name.split(' ')[0] === w));
 
 const line = (k: string, v: string): void => {
   process.stdout.write(`${k.padEnd(32)} ${v}\n`);
