@@ -30,6 +30,107 @@ const Dur = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) =
   }
 });
 
+/*
+ * The faults as plain interfaces (what a chaos run reads and reports: ChaosResult.faults[].fault,
+ * schema/chaos.schema.json), declared by hand because the JSON Schema generator cannot read zod's
+ * inferred types. The zod schema below validates input and fills defaults; `faultTypesAgree`
+ * fails to compile when the two drift apart, so neither can change alone.
+ */
+
+/** A Toxiproxy toxic (https://github.com/Shopify/toxiproxy#toxics), with its unit in the name. */
+export type ToxicSpec =
+  | { type: 'latency'; latencyMs: number; jitterMs?: number | undefined }
+  | { type: 'bandwidth'; rateKBps: number }
+  /** Data stops; the connection closes after timeoutMs (0: never, a blackhole). Default 0. */
+  | { type: 'timeout'; timeoutMs: number }
+  /** The connection is reset (TCP RST) after timeoutMs. Default 0. */
+  | { type: 'reset_peer'; timeoutMs: number }
+  | { type: 'slicer'; avgSize: number; sizeVariation?: number | undefined; delayUs?: number | undefined }
+  | { type: 'limit_data'; bytes: number };
+
+interface FaultBase {
+  /** Seconds after the steady state begins. */
+  at: number;
+  /** Seconds the fault lasts; then it is undone (node restarted, partition healed, toxic removed). */
+  for?: number | undefined;
+}
+
+/** kill -9 of the node's Erlang VM; restarted after `for`. */
+export interface KillFault extends FaultBase {
+  action: 'kill';
+  /** Node index, from 1. */
+  node: number;
+}
+
+/** Graceful `rabbitmqctl shutdown`; started again after `for`. */
+export interface StopFault extends FaultBase {
+  action: 'stop';
+  /** Node index, from 1. */
+  node: number;
+}
+
+/** vm_memory_high_watermark lowered to `watermark` (publishers blocked), back to `restore` after `for`. */
+export interface MemoryAlarmFault extends FaultBase {
+  action: 'memory-alarm';
+  /** Node index, from 1. */
+  node: number;
+  /** Fraction of RAM while the fault lasts (default 0.000001: blocked at once). */
+  watermark: number;
+  /** Fraction of RAM set afterwards (default 0.4, RabbitMQ's own). */
+  restore: number;
+}
+
+/** The cluster network cut into groups of node indexes, e.g. [[1], [2, 3]]; healed after `for`. */
+export interface PartitionFault extends FaultBase {
+  action: 'partition';
+  groups: number[][];
+}
+
+/** A Toxiproxy toxic on the connections of one service group (or all: "*"). */
+export interface ToxicFault extends FaultBase {
+  action: 'toxic';
+  /** Service group, or "*" for every group (default). */
+  group: string;
+  /** upstream: client → broker; downstream: broker → client (default both). */
+  direction: 'upstream' | 'downstream' | 'both';
+  toxic: ToxicSpec;
+}
+
+/** The group's servers stop taking messages: its connections are blackholed (a hung process). */
+export interface ConsumerStallFault extends FaultBase {
+  action: 'consumer-stall';
+  group: string;
+}
+
+/** The group's servers answer slower: deliveries to it are delayed by delayMs (e.g. above the RPC timeout). */
+export interface ConsumerSlowFault extends FaultBase {
+  action: 'consumer-slow';
+  group: string;
+  delayMs: number;
+}
+
+/**
+ * Processes of a service group killed as by SIGKILL, their queues left behind (fanout and reply
+ * queues live until x-expires), started again after `for` (at once without it) as new processes
+ * with new fanout/reply queue names: a mass agent restart.
+ */
+export interface RestartGroupFault extends FaultBase {
+  action: 'restart-group';
+  group: string;
+  /** How many of the group's processes (default all). */
+  count?: number | undefined;
+}
+
+export type Fault =
+  | KillFault
+  | StopFault
+  | MemoryAlarmFault
+  | PartitionFault
+  | ToxicFault
+  | ConsumerStallFault
+  | ConsumerSlowFault
+  | RestartGroupFault;
+
 const ToxicSpec = z.discriminatedUnion('type', [
   z
     .object({
@@ -52,19 +153,11 @@ const ToxicSpec = z.discriminatedUnion('type', [
   z.object({ type: z.literal('limit_data'), bytes: z.number().int().positive() }).strict(),
 ]);
 
-const base = {
-  /** Seconds after the steady state begins. */
-  at: Dur,
-  /** How long the fault lasts (then it is undone: node restarted, partition healed, toxic removed). */
-  for: Dur.optional(),
-};
+const base = { at: Dur, for: Dur.optional() };
 
 export const Fault = z.discriminatedUnion('action', [
-  /** kill -9 of the node's Erlang VM; restarted after `for`. */
   z.object({ ...base, action: z.literal('kill'), node: z.number().int().positive() }).strict(),
-  /** Graceful `rabbitmqctl shutdown`; started again after `for`. */
   z.object({ ...base, action: z.literal('stop'), node: z.number().int().positive() }).strict(),
-  /** vm_memory_high_watermark lowered to `watermark` (publishers blocked), restored after `for`. */
   z
     .object({
       ...base,
@@ -74,7 +167,6 @@ export const Fault = z.discriminatedUnion('action', [
       restore: z.number().positive().max(1).default(0.4),
     })
     .strict(),
-  /** Cut the cluster network into groups of node indexes, e.g. [[1], [2, 3]]; healed after `for`. */
   z
     .object({
       ...base,
@@ -82,7 +174,6 @@ export const Fault = z.discriminatedUnion('action', [
       groups: z.array(z.array(z.number().int().positive()).min(1)).min(2),
     })
     .strict(),
-  /** A Toxiproxy toxic on the connections of one service group (or all: "*"). */
   z
     .object({
       ...base,
@@ -92,9 +183,7 @@ export const Fault = z.discriminatedUnion('action', [
       toxic: ToxicSpec,
     })
     .strict(),
-  /** The group's servers stop taking messages: its connections are blackholed (a hung process). */
   z.object({ ...base, action: z.literal('consumer-stall'), group: z.string() }).strict(),
-  /** The group's servers answer slower: deliveries to it are delayed by delayMs (e.g. above the RPC timeout). */
   z
     .object({
       ...base,
@@ -103,11 +192,6 @@ export const Fault = z.discriminatedUnion('action', [
       delayMs: z.number().positive(),
     })
     .strict(),
-  /**
-   * Processes of a service group killed as by SIGKILL, their queues left behind (fanout and reply
-   * queues live until x-expires), started again after `for` (at once without it) as new processes
-   * with new fanout/reply queue names: a mass agent restart. `count`: how many (default all).
-   */
   z
     .object({
       ...base,
@@ -117,7 +201,12 @@ export const Fault = z.discriminatedUnion('action', [
     })
     .strict(),
 ]);
-export type Fault = z.infer<typeof Fault>;
+
+/** true only when A and B are the same type (not merely assignable: an extra optional field counts). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+// compile-time only: a type error here means the interfaces above and the zod schema differ
+const faultTypesAgree: Same<Fault, z.output<typeof Fault>> = true;
+void faultTypesAgree;
 export type FaultAction = Fault['action'];
 
 export const ChaosSection = z
