@@ -12,7 +12,6 @@ import { JSON_KINDS, type JsonKind } from '../src/cli/json.ts';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /** Where each document's type is; `array`: the document holds a list of it under `results`. */
-// chaos: ChaosResult's faults are zod-inferred types the generator cannot read (not generated yet)
 const SOURCES: Partial<Record<JsonKind, { path: string; type: string; array?: boolean; title: string }>> = {
   report: { path: 'src/outputs/report.ts', type: 'Report', title: 'rpcscope report --json' },
   spec: { path: 'src/analyse/spec.ts', type: 'Spec', title: 'rpcscope spec --json' },
@@ -30,6 +29,17 @@ const SOURCES: Partial<Record<JsonKind, { path: string; type: string; array?: bo
     path: 'src/broker/cluster.ts',
     type: 'ClusterStatus',
     title: 'rpcscope cluster status --json',
+  },
+  chaos: {
+    path: 'src/chaos/types.ts',
+    type: 'ChaosResult',
+    array: true,
+    title: 'rpcscope chaos --json (one result per queue mode run)',
+  },
+  footprint: {
+    path: 'src/cli/footprint.ts',
+    type: 'FootprintDocument',
+    title: 'rpcscope footprint --json',
   },
 };
 

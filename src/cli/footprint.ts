@@ -1,9 +1,20 @@
 /** `rpcscope footprint META.json... [--json]`: broker footprint per process from management snapshots. */
 import { readFile } from 'node:fs/promises';
 import type { Command } from '@commander-js/extra-typings';
-import { footprintOf, type SnapshotVhost } from '../analyse/footprint.ts';
+import { footprintOf, type ProcessFootprint, type SnapshotVhost } from '../analyse/footprint.ts';
 import { RpcscopeError } from '../errors.ts';
+import { jsonDocument } from './json.ts';
 import { jsonOption } from './options.ts';
+
+export interface FootprintEntry extends ProcessFootprint {
+  /** The snapshot file the process was read from. */
+  readonly input: string;
+}
+
+/** `footprint --json` (schema/footprint.schema.json): every process of every snapshot given. */
+export interface FootprintDocument {
+  readonly processes: FootprintEntry[];
+}
 
 export function register(program: Command): void {
   program
@@ -12,9 +23,9 @@ export function register(program: Command): void {
       '<files...>',
       "management snapshots: the rig's NAME.meta.json (snapshot_end) or {vhost: {connections, channels, queues, bindings}}",
     )
-    .addOption(jsonOption('the footprint as JSON'))
+    .addOption(jsonOption('the footprint as JSON (schema/footprint.schema.json)'))
     .action(async (files, o) => {
-      const rows = [];
+      const rows: FootprintEntry[] = [];
       for (const f of files) {
         let doc: unknown;
         try {
@@ -29,9 +40,8 @@ export function register(program: Command): void {
         rows.push(...footprintOf(d.snapshot_end ?? d).map((r) => ({ input: f, ...r })));
       }
       if (o.json === true) {
-        process.stdout.write(
-          `${JSON.stringify({ schema: 'rpcscope.footprint/1', processes: rows }, null, 2)}\n`,
-        );
+        const doc: FootprintDocument = { processes: rows };
+        process.stdout.write(jsonDocument('footprint', doc));
         return;
       }
       const L = [

@@ -14,6 +14,7 @@ export const JSON_KINDS = {
   'find-limit': 'rpcscope.find-limit/1',
   chaos: 'rpcscope.chaos/1',
   'cluster-status': 'rpcscope.cluster-status/1',
+  footprint: 'rpcscope.footprint/1',
 } as const;
 
 export type JsonKind = keyof typeof JSON_KINDS;
