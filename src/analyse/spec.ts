@@ -4,12 +4,13 @@
  * The JSON shape is the contract with `rpcscope model` / the emulator (issue 3): change it only
  * by adding fields.
  */
-import type { Operation, OperationStep, ServiceResolver } from '../correlate/operations.ts';
-import { buildOperations, publishedMessages, stepLabel } from '../correlate/operations.ts';
+import type { Operation, ServiceResolver } from '../correlate/operations.ts';
+import { groupOperations, publishedMessages, stepLabel } from '../correlate/operations.ts';
 import type { RpcCall, RpcKind, RpcMessage } from '../records.ts';
 import { backgroundPerHypervisorPerMinute } from './headline.ts';
 import { analyseBackground, type BackgroundService } from './periodic.ts';
-import { type CountStat, countStat, fitLine, median } from './spec-stats.ts';
+import { OperationAggregator, round1 } from './spec-aggregate.ts';
+import { type CountStat, fitLine } from './spec-stats.ts';
 
 export type { CountStat } from './spec-stats.ts';
 
@@ -124,23 +125,33 @@ export interface SpecOptions {
 }
 
 export function buildSpec(input: SpecInput, options: SpecOptions = {}): Spec {
-  const grouping = buildOperations(
-    input.messages,
+  const published = publishedMessages(input.messages);
+  const kinds = new OperationAggregator();
+  const operationWindows: { startMs: number; endMs: number }[] = [];
+  let operationMessages = 0;
+  // operations are folded as they are built: none is kept but each kind's example
+  const backgroundMessages = groupOperations(
+    published,
     input.calls,
     options.resolve ? { resolve: options.resolve } : {},
+    (op) => {
+      kinds.add(op);
+      operationWindows.push({ startMs: op.startMs, endMs: op.endMs });
+      operationMessages += op.steps.length;
+    },
   );
   const windowMs =
     input.segments !== undefined && input.segments.length > 0
       ? input.segments.reduce((s, g) => s + Math.max(0, g.endMs - g.startMs), 0)
       : Math.max(0, input.endMs - input.startMs);
-  const background = analyseBackground(grouping.background, {
+  const background = analyseBackground(backgroundMessages, {
     windowMs,
     ...(input.segments !== undefined ? { segments: input.segments } : {}),
-    allMessages: publishedMessages(input.messages),
-    operationWindows: grouping.operations.map((o) => ({ startMs: o.startMs, endMs: o.endMs })),
+    allMessages: published,
+    operationWindows,
     ...(options.resolve ? { resolve: options.resolve } : {}),
   });
-  const operations = aggregateOperations(grouping.operations);
+  const operations = kinds.finish();
   const perHypervisor = backgroundPerHypervisorPerMinute(background);
   return {
     generatedBy: 'rpcscope spec',
@@ -152,10 +163,10 @@ export function buildSpec(input: SpecInput, options: SpecOptions = {}): Spec {
       captures: input.segments?.length ?? 1,
     },
     summary: {
-      operations: grouping.operations.length,
+      operations: operationWindows.length,
       operationKinds: operations.length,
-      operationMessages: grouping.operations.reduce((s, o) => s + o.steps.length, 0),
-      backgroundMessages: grouping.background.length,
+      operationMessages,
+      backgroundMessages: backgroundMessages.length,
       ...(perHypervisor !== undefined ? { perHypervisorPerMinute: perHypervisor } : {}),
     },
     operations,
@@ -164,129 +175,11 @@ export function buildSpec(input: SpecInput, options: SpecOptions = {}): Spec {
   };
 }
 
-function rowKey(s: OperationStep): string {
-  return [s.kind, s.from, s.to, s.topic, s.method ?? '', s.object ?? '', s.eventType ?? ''].join('|');
-}
-
 /** One entry per (name, servers): operations of the same kind acting on as many servers. */
 export function aggregateOperations(ops: readonly Operation[]): SpecOperation[] {
-  const groups = new Map<string, Operation[]>();
-  for (const op of ops) {
-    const k = `${op.topic}.${op.name}#${op.servers}`;
-    const g = groups.get(k);
-    if (g === undefined) groups.set(k, [op]);
-    else g.push(op);
-  }
-  const out: SpecOperation[] = [];
-  for (const g of groups.values()) {
-    const first = g[0];
-    if (first === undefined) continue;
-    interface RowAcc {
-      step: OperationStep;
-      counts: number[];
-      bytes: number[];
-      replyBytes: number[];
-      latency: number[];
-      offsets: number[];
-      inferredLink?: string;
-    }
-    const rows = new Map<string, RowAcc>();
-    g.forEach((op, i) => {
-      const seen = new Map<string, number>();
-      for (const s of op.steps) {
-        if (s.kind === 'reply') {
-          const call = s.replyToSeq === undefined ? undefined : op.steps[s.replyToSeq];
-          const acc = call === undefined ? undefined : rows.get(rowKey(call));
-          acc?.replyBytes.push(s.bodySize);
-          continue;
-        }
-        const k = rowKey(s);
-        let acc = rows.get(k);
-        if (acc === undefined) {
-          acc = {
-            step: s,
-            counts: new Array<number>(g.length).fill(0),
-            bytes: [],
-            replyBytes: [],
-            latency: [],
-            offsets: [],
-          };
-          rows.set(k, acc);
-        }
-        acc.counts[i] = (acc.counts[i] ?? 0) + 1;
-        if (s.inferredLink !== undefined) acc.inferredLink ??= s.inferredLink;
-        acc.bytes.push(s.bodySize);
-        if (s.latencyMs !== undefined) acc.latency.push(s.latencyMs);
-        if (!seen.has(k)) {
-          seen.set(k, s.offsetMs);
-          acc.offsets.push(s.offsetMs);
-        }
-      }
-    });
-    const rpc: SpecRpc[] = [...rows.values()].map((r) => {
-      const s = r.step;
-      return {
-        kind: s.kind,
-        from: s.from,
-        to: s.to,
-        topic: s.topic,
-        ...(s.method !== undefined && s.kind !== 'notification' ? { method: s.method } : {}),
-        ...(s.object !== undefined ? { object: s.object } : {}),
-        ...(s.eventType !== undefined ? { eventType: s.eventType } : {}),
-        count: countStat(r.counts),
-        bytes: { median: median(r.bytes), max: Math.max(...r.bytes) },
-        ...(r.replyBytes.length > 0
-          ? { replyBytes: { median: median(r.replyBytes), max: Math.max(...r.replyBytes) } }
-          : {}),
-        ...(r.latency.length > 0
-          ? { latencyMs: { median: round1(median(r.latency)), max: round1(Math.max(...r.latency)) } }
-          : {}),
-        firstOffsetMs: round1(median(r.offsets)),
-        ...(r.inferredLink !== undefined ? { inferredLink: r.inferredLink } : {}),
-      };
-    });
-    rpc.sort((a, b) => a.firstOffsetMs - b.firstOffsetMs);
-    const notes = new Map<string, { n: SpecBackgroundNote; count: number }>();
-    for (const op of g)
-      for (const b of op.backgroundDuring) {
-        const k = [b.kind, b.topic, b.method ?? '', b.object ?? ''].join('|');
-        const e = notes.get(k);
-        if (e === undefined)
-          notes.set(k, {
-            n: {
-              kind: b.kind,
-              topic: b.topic,
-              ...(b.method !== undefined ? { method: b.method } : {}),
-              ...(b.object !== undefined ? { object: b.object } : {}),
-              count: 0,
-              perOperation: 0,
-              reason: b.reason,
-            },
-            count: 1,
-          });
-        else e.count++;
-      }
-    out.push({
-      name: first.name,
-      topic: first.topic,
-      ...(first.alias !== undefined ? { alias: first.alias } : {}),
-      servers: first.servers,
-      instances: g.length,
-      requestIds: g.map((o) => o.id),
-      messages: countStat(g.map((o) => o.steps.length)),
-      bytes: countStat(g.map((o) => o.steps.reduce((s, x) => s + x.bodySize, 0))),
-      durationMs: countStat(g.map((o) => round1(o.durationMs))),
-      rpc,
-      backgroundDuring: [...notes.values()].map((e) => ({
-        ...e.n,
-        count: e.count,
-        perOperation: Math.round((e.count / g.length) * 100) / 100,
-      })),
-      example: first,
-    });
-  }
-  out.sort((a, b) => a.example.startMs - b.example.startMs);
-  return out;
+  const kinds = new OperationAggregator();
+  for (const op of ops) kinds.add(op);
+  return kinds.finish();
 }
 
 /** For operation kinds seen with different servers per request: a line per RPC kind. */
@@ -343,8 +236,4 @@ export function rowLabel(r: {
   readonly eventType?: string;
 }): string {
   return stepLabel(r);
-}
-
-function round1(x: number): number {
-  return Math.round(x * 10) / 10;
 }

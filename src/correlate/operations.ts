@@ -200,7 +200,24 @@ export function buildOperations(
   calls: readonly RpcCall[],
   options: GroupOptions = {},
 ): Grouping {
-  const msgs = publishedMessages(messages);
+  const operations: Operation[] = [];
+  const background = groupOperations(publishedMessages(messages), calls, options, (op) => {
+    operations.push(op);
+  });
+  return { operations, background };
+}
+
+/**
+ * buildOperations over messages already through publishedMessages, handing each operation to
+ * `onOperation` in start order as it is built (a caller that folds them keeps none); returns the
+ * background, sorted by time.
+ */
+export function groupOperations(
+  msgs: readonly RpcMessage[],
+  calls: readonly RpcCall[],
+  options: GroupOptions,
+  onOperation: (op: Operation) => void,
+): RpcMessage[] {
   const callByMsgId = new Map<string, RpcCall>();
   for (const c of calls) if (c.call.msgId !== undefined) callByMsgId.set(c.call.msgId, c);
   const callMsgByMsgId = new Map<string, RpcMessage>();
@@ -252,13 +269,22 @@ export function buildOperations(
     }
     pending.push({ messages: [...g], starter: named, ids: idsOf(g), links: new Map(), ...spanOf(g) });
   }
+  groups.clear();
   const joined = joinInstanceEvents(pending);
   linkReactions(joined, episodes, background);
-  const operations = joined.map((p) => buildOne(p, reqOf, callByMsgId, learned));
-  operations.sort((a, b) => a.startMs - b.startMs);
   background.sort(byTime);
-  attachBackgroundNotes(operations, background);
-  return { operations, background };
+  // an operation starts at its first message (joins only add later ones): the start order of the
+  // pending operations is that of the operations built from them
+  const order: (PendingOp | undefined)[] = joined.sort((a, b) => a.startMs - b.startMs);
+  for (let i = 0; i < order.length; i++) {
+    const p = order[i];
+    if (p === undefined) continue;
+    // built and handed on: its messages are no longer needed here
+    order[i] = undefined;
+    const op = buildOne(p, reqOf, callByMsgId, learned);
+    onOperation({ ...op, backgroundDuring: backgroundNotes(op, background) });
+  }
+  return background;
 }
 
 /** Messages of one service context further apart than this are separate bursts (episodes). */
@@ -660,32 +686,27 @@ export function firstAtOrAfter(sorted: readonly RpcMessage[], t: number): number
   return lo;
 }
 
-/** List the background messages that fall inside each operation's window (mutates the fresh operations). */
-function attachBackgroundNotes(operations: Operation[], background: readonly RpcMessage[]): void {
-  for (let i = 0; i < operations.length; i++) {
-    const op = operations[i];
-    if (op === undefined) continue;
-    const notes: BackgroundNote[] = [];
-    // background is sorted by time: start at the first message of the window
-    for (let j = firstAtOrAfter(background, op.startMs); j < background.length; j++) {
-      const m = background[j];
-      if (m === undefined || m.wire.ts > op.endMs) break;
-      if (m.kind === 'reply') continue;
-      const reason = isObjectRpc(m.method)
-        ? `nova-object RPC with ${m.requestId === undefined ? 'no' : 'another (periodic task)'} request context: background, not part of the operation`
-        : `different request context (${isUserContext(m.context) ? 'another request' : 'service admin context'}): background`;
-      notes.push({
-        offsetMs: m.wire.ts - op.startMs,
-        kind: m.kind,
-        topic: m.topic,
-        ...(m.method !== undefined ? { method: m.method } : {}),
-        ...(m.object !== undefined ? { object: m.object } : {}),
-        ...(m.requestId !== undefined ? { requestId: m.requestId } : {}),
-        reason,
-      });
-    }
-    operations[i] = { ...op, backgroundDuring: notes };
+/** The background messages that fall inside an operation's window (background sorted by time). */
+function backgroundNotes(op: Operation, background: readonly RpcMessage[]): BackgroundNote[] {
+  const notes: BackgroundNote[] = [];
+  for (let j = firstAtOrAfter(background, op.startMs); j < background.length; j++) {
+    const m = background[j];
+    if (m === undefined || m.wire.ts > op.endMs) break;
+    if (m.kind === 'reply') continue;
+    const reason = isObjectRpc(m.method)
+      ? `nova-object RPC with ${m.requestId === undefined ? 'no' : 'another (periodic task)'} request context: background, not part of the operation`
+      : `different request context (${isUserContext(m.context) ? 'another request' : 'service admin context'}): background`;
+    notes.push({
+      offsetMs: m.wire.ts - op.startMs,
+      kind: m.kind,
+      topic: m.topic,
+      ...(m.method !== undefined ? { method: m.method } : {}),
+      ...(m.object !== undefined ? { object: m.object } : {}),
+      ...(m.requestId !== undefined ? { requestId: m.requestId } : {}),
+      reason,
+    });
   }
+  return notes;
 }
 
 /** "Instance.save", else the method, else the event type: how a step is labelled. */
