@@ -113,8 +113,18 @@ export interface GroupOptions {
  * in the capture (kind `other` is left out).
  */
 export function publishedMessages(messages: readonly RpcMessage[]): RpcMessage[] {
+  // only the deliveries' keys are looked up: the set of publishes holds those, not one per publish
+  // (a spec load keeps few deliveries: spec-load.ts)
+  const delivered = new Set<string>();
+  for (const m of messages)
+    if (m.kind !== 'other' && m.wire.event === 'deliver') delivered.add(messageKey(m));
   const seen = new Set<string>();
-  for (const m of messages) if (m.wire.event === 'publish') seen.add(messageKey(m));
+  if (delivered.size > 0)
+    for (const m of messages) {
+      if (m.wire.event !== 'publish') continue;
+      const k = messageKey(m);
+      if (delivered.has(k)) seen.add(k);
+    }
   const out: RpcMessage[] = [];
   const deliveredOnly = new Set<string>();
   for (const m of messages) {
