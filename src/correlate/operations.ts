@@ -323,6 +323,8 @@ function spanOf(g: readonly RpcMessage[]): { startMs: number; endMs: number } {
   return { startMs, endMs };
 }
 
+const NO_IDS: ReadonlySet<string> = new Set();
+
 function idsOf(g: readonly RpcMessage[]): Set<string> {
   const ids = new Set<string>();
   for (const m of g) for (const id of m.hints?.ids ?? []) ids.add(id);
@@ -379,7 +381,12 @@ function latestSharing(
  */
 function linkReactions(ops: PendingOp[], episodes: RpcMessage[][], background: RpcMessage[]): void {
   const eps = episodes
-    .map((e) => ({ messages: e, ids: idsOf(e), ...spanOf(e) }))
+    // most episodes name no resource (periodic work): they share one empty set, not one each
+    .map((e) => ({
+      messages: e,
+      ids: e.some((m) => m.hints?.ids !== undefined) ? idsOf(e) : NO_IDS,
+      ...spanOf(e),
+    }))
     .sort((a, b) => a.startMs - b.startMs);
   for (const e of eps) {
     const heartbeat = e.messages.some((m) => m.method === 'report_state');
