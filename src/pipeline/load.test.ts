@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Conversation, writePcap } from '../../test/capture/pcap-build.ts';
-import { HEARTBEAT, method, PROTOCOL_HEADER, publish } from '../../test/wire/amqp/oracle.ts';
+import { amqpOpen, Conversation, writePcap } from '../../test/capture/pcap-build.ts';
+import { HEARTBEAT, publish } from '../../test/wire/amqp/oracle.ts';
 import { loadSpecInput } from '../analyse/spec-load.ts';
 import { loadCaptures } from './load.ts';
 
@@ -22,27 +22,7 @@ function quietCapture(): Uint8Array {
     ts: T0,
   });
   c.handshake();
-  c.send(true, PROTOCOL_HEADER);
-  c.send(
-    false,
-    method('ConnectionStart', 0, {
-      versionMajor: 0,
-      versionMinor: 9,
-      serverProperties: {},
-      mechanisms: Buffer.from('PLAIN'),
-      locales: Buffer.from('en_US'),
-    }),
-  );
-  c.send(
-    true,
-    method('ConnectionStartOk', 0, {
-      clientProperties: { product: 'amqplib' },
-      mechanism: 'PLAIN',
-      response: Buffer.from('\0guest\0guest'),
-      locale: 'en_US',
-    }),
-  );
-  c.send(true, method('ConnectionOpen', 0, { virtualHost: '/' }));
+  amqpOpen(c);
   c.ts = T0 + 30_000;
   c.send(true, HEARTBEAT);
   c.ts = T0 + 60_000;

@@ -6,6 +6,7 @@
 import { HealthPoller } from '../broker/health.ts';
 import { ManagementClient } from '../broker/management.ts';
 import { amqpUrlForVhost, FirehoseSource } from '../capture/firehose.ts';
+import { checkReplayInput, ReplaySource } from '../capture/replay.ts';
 import { startTcpdump, type TcpdumpRun } from '../capture/tcpdump.ts';
 import { OtlpTraces } from '../outputs/otlp.ts';
 import { WatchMetrics } from '../outputs/prometheus.ts';
@@ -15,7 +16,6 @@ import { parseDurationMs, parseSize as parseSizeBytes } from '../util/units.ts';
 import { redactUrl } from '../util/url.ts';
 import { LiveState } from '../web/live.ts';
 import { type RunningDashboard, startDashboard } from '../web/server.ts';
-import { checkReplayInput, StreamedReplay } from './replay.ts';
 import { WatchSession, type WatchSource } from './session.ts';
 
 export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
@@ -202,7 +202,7 @@ export async function startWatch(opts: WatchOptions): Promise<RunningWatch> {
       describe.push(`tcpdump on ${src.iface} port ${src.port ?? 5672} (no broker cost)`);
     } else {
       await checkReplayInput(src.path);
-      const rp = new StreamedReplay({ path: src.path, sink: session, speed: src.speed });
+      const rp = new ReplaySource({ path: src.path, sink: session, speed: src.speed });
       const s: WatchSource = {
         name: `replay:${src.path}`,
         stats: () => rp.stats(),

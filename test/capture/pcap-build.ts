@@ -5,6 +5,7 @@
 
 import type { CaptureEvent, WireMessage } from '../../src/records.ts';
 import { type PcapReadResult, PcapStreamDecoder } from '../../src/wire/pcap/decoder.ts';
+import { method, PROTOCOL_HEADER } from '../wire/amqp/oracle.ts';
 
 export interface Packet {
   /** epoch ms */
@@ -224,6 +225,37 @@ export class Conversation {
   rst(fromClient: boolean): void {
     this.push(fromClient, fromClient ? this.seqC : this.seqS, 0, RST, new Uint8Array(0));
   }
+}
+
+/** The broker's Connection.Start: AMQP 0-9-1, PLAIN, en_US. */
+export function connectionStart(): Buffer {
+  return method('ConnectionStart', 0, {
+    versionMajor: 0,
+    versionMinor: 9,
+    serverProperties: {},
+    mechanisms: Buffer.from('PLAIN'),
+    locales: Buffer.from('en_US'),
+  });
+}
+
+/**
+ * An AMQP connection opening on `c` after its TCP handshake, as amqplib and the broker exchange
+ * it: protocol header, Connection.Start, Connection.StartOk (guest), Connection.Open of `vhost`.
+ */
+export function amqpOpen(c: Conversation, vhost = '/'): Conversation {
+  c.send(true, PROTOCOL_HEADER);
+  c.send(false, connectionStart());
+  c.send(
+    true,
+    method('ConnectionStartOk', 0, {
+      clientProperties: { product: 'amqplib' },
+      mechanism: 'PLAIN',
+      response: Buffer.from('\0guest\0guest'),
+      locale: 'en_US',
+    }),
+  );
+  c.send(true, method('ConnectionOpen', 0, { virtualHost: vhost }));
+  return c;
 }
 
 export interface PcapOpts {

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  amqpOpen,
   Conversation,
+  connectionStart,
   decodeBytes,
   type Packet,
   writePcap,
   writePcapng,
 } from '../../../test/capture/pcap-build.ts';
-import { method, PROTOCOL_HEADER, publish } from '../../../test/wire/amqp/oracle.ts';
+import { PROTOCOL_HEADER, publish } from '../../../test/wire/amqp/oracle.ts';
 import { RpcscopeError } from '../../errors.ts';
 
 const T0 = 1_700_000_000_123.456;
@@ -20,27 +22,7 @@ function conversation(linkType: number, v6: boolean): Conversation {
     ts: T0,
   });
   c.handshake();
-  c.send(true, PROTOCOL_HEADER);
-  c.send(
-    false,
-    method('ConnectionStart', 0, {
-      versionMajor: 0,
-      versionMinor: 9,
-      serverProperties: {},
-      mechanisms: Buffer.from('PLAIN'),
-      locales: Buffer.from('en_US'),
-    }),
-  );
-  c.send(
-    true,
-    method('ConnectionStartOk', 0, {
-      clientProperties: { product: 'amqplib' },
-      mechanism: 'PLAIN',
-      response: Buffer.from('\0guest\0guest'),
-      locale: 'en_US',
-    }),
-  );
-  c.send(true, method('ConnectionOpen', 0, { virtualHost: '/' }));
+  amqpOpen(c);
   c.send(
     true,
     publish(1, 'nova', 'conductor', Buffer.from('{"oslo.version": "2.0", "oslo.message": "{}"}'), {
@@ -140,16 +122,7 @@ test('a non-standard AMQP port is followed when configured, and detected by the 
   c.handshake();
   c.send(true, PROTOCOL_HEADER);
   c.send(true, publish(1, 'x', 'k', Buffer.from('b')));
-  c.send(
-    false,
-    method('ConnectionStart', 0, {
-      versionMajor: 0,
-      versionMinor: 9,
-      serverProperties: {},
-      mechanisms: Buffer.from('PLAIN'),
-      locales: Buffer.from('en_US'),
-    }),
-  );
+  c.send(false, connectionStart());
   const bytes = writePcap(c.packets);
   assert.equal(decodeBytes(bytes, { amqpPort: 5673 }).messages.length, 1);
   const auto = decodeBytes(bytes);
