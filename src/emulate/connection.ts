@@ -26,6 +26,13 @@ export function withHeartbeat(url: string, s: number): string {
   return `${url}${url.includes('?') ? '&' : '?'}heartbeat=${s}`;
 }
 
+/**
+ * kombu's `Connection(connect_timeout=5)`, which oslo leaves at its default and py-amqp applies to
+ * the TCP connect and to the AMQP handshake: a broker out of sockets accepts the TCP connection but
+ * never opens AMQP, and without it such a connect would wait forever instead of retrying.
+ */
+export const CONNECT_TIMEOUT_MS = 5000;
+
 /** kombu's linear backoff: 1, 3, 5 ... capped at 30 s with oslo's defaults. */
 export function reconnectDelayMs(s: Scenario, attempt: number): number {
   const o = s.oslo;

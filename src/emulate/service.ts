@@ -33,7 +33,7 @@ import {
   topicQueue,
   uuidHex,
 } from '../wire/oslo/encode.ts';
-import { queueOptions, reconnectDelayMs, withHeartbeat } from './connection.ts';
+import { CONNECT_TIMEOUT_MS, queueOptions, reconnectDelayMs, withHeartbeat } from './connection.ts';
 import { padArgs, sized } from './payload.ts';
 import type { ServicePlan } from './plan.ts';
 import { type RpcSpec, type Serve, sample } from './scenario.ts';
@@ -176,6 +176,7 @@ export class EmulatedService {
     const conn = await amqp.connect(withHeartbeat(this.plan.url, o.heartbeatTimeoutS), {
       // py-amqp sets TCP_NODELAY on its socket (amqp/transport.py DEFAULT_SOCKET_SETTINGS).
       noDelay: true,
+      timeout: CONNECT_TIMEOUT_MS,
       // kombu opens with these client properties (impl_rabbit.Connection).
       clientProperties: {
         connection_name: `${this.plan.binary}:${process.pid}:${randomUUID()}`,
