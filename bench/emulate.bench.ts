@@ -11,144 +11,27 @@
  * service, the emulator's CPU share, and the RSS of one real python oslo.messaging RPC server as
  * a ratio.
  *
- * Broker: RPCSCOPE_BENCH_AMQP (+ RPCSCOPE_BENCH_MGMT) if set; otherwise a dedicated RabbitMQ node
- * started here on free ports with `ulimit -n 20000` (the shared node's limit is 1,024 fds = 832
- * sockets, and thousands of connections would disturb other users of it), stopped at the end.
+ * Broker: bench/broker.ts (RPCSCOPE_BENCH_AMQP, or a dedicated node with `ulimit -n 20000`).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { ManagementClient } from '../src/broker/management.ts';
 import { runEmulation } from '../src/emulate/emulator.ts';
 import { parseScenario } from '../src/emulate/scenario.ts';
 import { quantile } from '../src/emulate/stats.ts';
 import type { EmulationResult } from '../src/emulate/types.ts';
+import { cpuSeconds, nodeStats, openBroker, rssOf } from './broker.ts';
 
 const STEPS = (process.env.RPCSCOPE_BENCH_COMPUTES ?? '5000').split(',').map(Number);
 const STEADY_S = Number(process.env.RPCSCOPE_BENCH_STEADY_S ?? 70);
 /** Emulated conductor workers (same process) consuming the one `conductor` queue, as nova runs several. */
 const CONDUCTORS = Number(process.env.RPCSCOPE_BENCH_CONDUCTORS ?? 4);
-/**
- * Statistics emission interval of the dedicated node (RabbitMQ's default is 5,000 ms). Every queue,
- * channel and connection process emits its stats to the management collectors at this interval:
- * with 5,000 computes that is 20,000 queues + 10,000 connections/channels, and at 5 s those events
- * alone kept the broker's schedulers busy enough that the one `conductor` queue process delivered
- * ~80 messages/s (28,000 calls waiting in it). RabbitMQ's guidance for many-queue nodes is to raise
- * it; RPCSCOPE_BENCH_STATS_MS=5000 measures with the default.
- */
+/** The dedicated node's collect_statistics_interval (see openBroker); 5000 is RabbitMQ's default. */
 const STATS_MS = Number(process.env.RPCSCOPE_BENCH_STATS_MS ?? 30_000);
 const log = (s: string) => process.stderr.write(`[bench emulate] ${s}\n`);
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-export interface Broker {
-  amqp: string;
-  mgmt: string;
-  beamPid?: number;
-  stop(): Promise<void>;
-}
-
-export async function dedicatedBroker(): Promise<Broker> {
-  const [amqpPort, mgmtPort, distPort] = [await freePort(), await freePort(), await freePort()];
-  const dir = `/tmp/rpcscope-bench-rabbit-${process.pid}`;
-  const node = `rpcscope-bench-${process.pid}@localhost`;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(`${dir}/mnesia`, { recursive: true });
-  mkdirSync(`${dir}/log`, { recursive: true });
-  writeFileSync(
-    `${dir}/rabbitmq.conf`,
-    `listeners.tcp.default = 127.0.0.1:${amqpPort}\nmanagement.tcp.port = ${mgmtPort}\nmanagement.tcp.ip = 127.0.0.1\nloopback_users = none\ncollect_statistics_interval = ${STATS_MS}\n`,
-  );
-  writeFileSync(`${dir}/enabled_plugins`, '[rabbitmq_management].\n');
-  execFileSync('chown', ['-R', 'rabbitmq:rabbitmq', dir]);
-  // setpriv, not su: su goes through PAM and resets the fd limit to 1,024.
-  const proc: ChildProcess = spawn(
-    'bash',
-    [
-      '-c',
-      'ulimit -n 20000 && exec setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups /usr/lib/rabbitmq/bin/rabbitmq-server',
-    ],
-    {
-      env: {
-        ...process.env,
-        HOME: '/var/lib/rabbitmq',
-        RABBITMQ_NODENAME: node,
-        RABBITMQ_DIST_PORT: String(distPort),
-        RABBITMQ_CONFIG_FILE: `${dir}/rabbitmq.conf`,
-        RABBITMQ_ENABLED_PLUGINS_FILE: `${dir}/enabled_plugins`,
-        RABBITMQ_MNESIA_BASE: `${dir}/mnesia`,
-        RABBITMQ_LOG_BASE: `${dir}/log`,
-        RABBITMQ_FEATURE_FLAGS_FILE: `${dir}/feature_flags`,
-        RABBITMQ_PLUGINS_EXPAND_DIR: `${dir}/plugins-expand`,
-        RABBITMQ_PID_FILE: `${dir}/pid`,
-        // No busy-waiting schedulers: on a shared 2-core machine a spinning scheduler takes the CPU
-        // the emulator (and the broker's own busy processes) need; RabbitMQ's docs advise it there.
-        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '+sbwt none +sbwtdcpu none +sbwtdio none',
-      },
-      stdio: 'ignore',
-    },
-  );
-  const mgmt = `http://guest:guest@127.0.0.1:${mgmtPort}`;
-  const client = new ManagementClient({ url: mgmt, timeoutMs: 2000 });
-  for (let i = 0; i < 120; i++) {
-    try {
-      await client.overview();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-  let beamPid: number | undefined;
-  try {
-    beamPid = Number(readFileSync(`${dir}/pid`, 'utf8').trim());
-  } catch {
-    // pid file not written: broker CPU is then not reported
-  }
-  return {
-    amqp: `amqp://guest:guest@127.0.0.1:${amqpPort}`,
-    mgmt,
-    ...(beamPid !== undefined ? { beamPid } : {}),
-    async stop() {
-      try {
-        execFileSync('rabbitmqctl', ['-n', node, 'stop'], { stdio: 'ignore', timeout: 60_000 });
-      } catch {
-        proc.kill('SIGTERM');
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** CPU seconds (user+system) of a process from /proc. */
-export function cpuSeconds(pid: number): number | undefined {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
-function rssOf(pid: number): number | undefined {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m === null ? undefined : Number(m[1]) * 1024;
-  } catch {
-    return undefined;
-  }
-}
 
 async function pythonServerRss(rabbitUrl: string): Promise<number | undefined> {
   const harness = fileURLToPath(new URL('../test/harness/interop_oslo.py', import.meta.url));
@@ -200,14 +83,7 @@ const mib = (b: number) => (b / 1048576).toFixed(1);
 
 async function main(): Promise<void> {
   const external = process.env.RPCSCOPE_BENCH_AMQP;
-  const broker: Broker =
-    external !== undefined
-      ? {
-          amqp: external,
-          mgmt: process.env.RPCSCOPE_BENCH_MGMT ?? 'http://guest:guest@127.0.0.1:15672',
-          async stop() {},
-        }
-      : await dedicatedBroker();
+  const broker = await openBroker(STATS_MS);
   const mgmt = new ManagementClient({ url: broker.mgmt, timeoutMs: 10_000 });
   const vhost = `rpcscope-bench-emulate-${randomUUID().slice(0, 8)}`;
   const rows: string[] = [];
@@ -215,13 +91,9 @@ async function main(): Promise<void> {
   let held: Step | undefined;
   let lastStep: Step | undefined;
   try {
-    let nodes = await mgmt.nodes();
-    for (let i = 0; i < 20 && nodes[0]?.sockets_total === undefined; i++) {
-      await new Promise((r) => setTimeout(r, 1000)); // node stats come a few seconds after boot
-      nodes = await mgmt.nodes();
-    }
+    const n0 = await nodeStats(mgmt, 20);
     log(
-      `broker ${external ?? 'dedicated node'}: sockets limit ${nodes[0]?.sockets_total ?? '?'}, fds ${nodes[0]?.fd_total ?? '?'}`,
+      `broker ${external ?? 'dedicated node'}: sockets limit ${n0?.sockets_total ?? '?'}, fds ${n0?.fd_total ?? '?'}`,
     );
     await mgmt.putVhost(vhost);
     await mgmt.setPermissions(vhost, 'guest');
@@ -304,5 +176,4 @@ async function main(): Promise<void> {
   }
 }
 
-// bench/neutron.bench.ts imports the broker helpers: run only as the benchmark itself.
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
+await main();
