@@ -136,6 +136,8 @@ export function serviceOf(m: RpcMessage, clientName?: (connectionId: string) => 
 
 /** Calls delivered to a server and not yet replied to, kept for the server-side end metrics. */
 const MAX_SERVER_PENDING = 100_000;
+/** Distinct server label sets shared by the pending calls (forgotten, not evicted, past it). */
+const MAX_SERVER_LABEL_SETS = 10_000;
 
 /** Distinct folded values remembered per metric and label, to count each one once. */
 const MAX_FOLDED_TRACKED = 10_000;
@@ -197,6 +199,11 @@ export class WatchMetrics implements RecordSink {
   private readonly sources = new Map<string, () => SourceCounters>();
   private readonly skipSources = new Map<string, () => SkipStats>();
   private readonly serverPending = new Map<string, { labels: Record<ServerLabel, string>; ts: number }>();
+  /**
+   * One label object per distinct label set, shared by every pending call that has it: 100,000
+   * calls each holding its own object and value strings were 36 MB of a full-speed replay's heap.
+   */
+  private readonly serverLabelSets = new Map<string, Record<ServerLabel, string>>();
   /** Server-side starts forgotten because too many calls were pending (a reply will not end them). */
   serverPendingEvicted = 0;
 
@@ -563,9 +570,20 @@ export class WatchMetrics implements RecordSink {
           if (oldest !== undefined) this.serverPending.delete(oldest);
           this.serverPendingEvicted++;
         }
-        if (!this.serverPending.has(m.msgId)) this.serverPending.set(m.msgId, { labels, ts: m.wire.ts });
+        if (!this.serverPending.has(m.msgId))
+          this.serverPending.set(m.msgId, { labels: this.sharedServerLabels(labels), ts: m.wire.ts });
       }
     }
+  }
+
+  private sharedServerLabels(labels: Record<ServerLabel, string>): Record<ServerLabel, string> {
+    const key = OSLO_SERVER_LABELS.map((l) => labels[l]).join('\u0000');
+    const known = this.serverLabelSets.get(key);
+    if (known !== undefined) return known;
+    // Entries keep the object they were given: clearing only stops the sharing for a while.
+    if (this.serverLabelSets.size >= MAX_SERVER_LABEL_SETS) this.serverLabelSets.clear();
+    this.serverLabelSets.set(key, labels);
+    return labels;
   }
 
   /** A final reply publish: the server invocation of its call ended. */

@@ -50,6 +50,11 @@ export interface SessionOptions {
 }
 
 const RECENT_MAX = 5000;
+/**
+ * How far the window may pass RECENT_MAX between refreshes before its oldest are dropped: a
+ * refresh keeps the newest RECENT_MAX anyway, so a small slack only spaces out the splices.
+ */
+const RECENT_SLACK = 1000;
 const RECENT_MS = 120_000;
 
 export class WatchSession implements CaptureSink {
@@ -90,7 +95,8 @@ export class WatchSession implements CaptureSink {
           this.cut.set(m, c);
           this.recentMessages.push(c);
           // bounded between refreshes too: a replay at full speed adds tens of thousands a second
-          if (this.recentMessages.length >= 2 * RECENT_MAX) this.recentMessages.splice(0, RECENT_MAX);
+          if (this.recentMessages.length >= RECENT_MAX + RECENT_SLACK)
+            this.recentMessages.splice(0, RECENT_SLACK);
           this.dirty = true;
         }
       },
@@ -99,7 +105,7 @@ export class WatchSession implements CaptureSink {
         if (ops) {
           const call = this.cut.get(c.call);
           this.recentCalls.push(call === undefined ? groupingCall(c) : groupingCall(c, call));
-          if (this.recentCalls.length >= 2 * RECENT_MAX) this.recentCalls.splice(0, RECENT_MAX);
+          if (this.recentCalls.length >= RECENT_MAX + RECENT_SLACK) this.recentCalls.splice(0, RECENT_SLACK);
         }
       },
     };

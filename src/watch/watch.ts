@@ -16,6 +16,7 @@ import { parseDurationMs, parseSize as parseSizeBytes } from '../util/units.ts';
 import { redactUrl } from '../util/url.ts';
 import { LiveState } from '../web/live.ts';
 import { type RunningDashboard, startDashboard } from '../web/server.ts';
+import { boundHeapGrowth } from './heap.ts';
 import { WatchSession, type WatchSource } from './session.ts';
 
 export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
@@ -60,6 +61,11 @@ export interface WatchOptions {
   readonly operations?: boolean;
   readonly sseIntervalMs?: number;
   readonly onError?: (where: string, e: unknown) => void;
+  /**
+   * Keep V8's heap close to what watch holds (src/watch/heap.ts; default true). It sets a V8 flag
+   * for the whole process: an application embedding watch may turn it off.
+   */
+  readonly boundHeap?: boolean;
 }
 
 export interface RunningWatch {
@@ -96,6 +102,7 @@ export function managementUrlFor(amqpUrl: string): string {
 
 export async function startWatch(opts: WatchOptions): Promise<RunningWatch> {
   const onError = opts.onError ?? (() => {});
+  if (opts.boundHeap !== false) boundHeapGrowth();
   let mgmt: ManagementClient | undefined;
   const mgmtUrl =
     opts.managementUrl === null
