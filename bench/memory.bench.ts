@@ -17,7 +17,13 @@ const MB = Number(process.env.RPCSCOPE_BENCH_MEMORY_MB ?? 1100);
 const log = (s: string): void => {
   process.stderr.write(`[memory.bench] ${s}\n`);
 };
-const cli = join(import.meta.dirname, '..', 'bin', 'rpcscope.js');
+// The CLI as installed (`npm pack` → dist/, plain Node): the checkout's bin/rpcscope.js adds the
+// tsx loader and its compile cache (~45 MiB), which no user runs.
+const root = join(import.meta.dirname, '..');
+log('npm run build (the installed CLI is dist/cli/main.js)...');
+const built = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+if (built.status !== 0) throw new Error('npm run build failed');
+const cli = join(root, 'dist', 'cli', 'main.js');
 const file = benchCaptureOf(MB, log);
 const out = mkdtempSync(join(tmpdir(), 'rpcscope-bench-memory-'));
 const size = statSync(file).size / 1048576;

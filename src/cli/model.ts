@@ -7,6 +7,7 @@ import { specResolver } from '../correlate/spec-services.ts';
 import { modelFromSpec, wireFacts } from '../emulate/model.ts';
 import { parseScenario } from '../emulate/scenario.ts';
 import { RpcscopeError } from '../errors.ts';
+import { boundHeapGrowth } from '../util/heap.ts';
 import { parseRatePerS } from '../util/units.ts';
 import { flagSpecInput } from './damage.ts';
 import { forFlag } from './flags.ts';
@@ -53,6 +54,8 @@ export function register(program: Command): void {
     .option('--amqp <url>', 'broker URL written into the scenario')
     .option('--name <name>', 'scenario name')
     .action(async (files, o) => {
+      // the whole capture's compact records are held: keep RSS near them (issue 11)
+      boundHeapGrowth();
       // one load per file, as `rpcscope spec` does: the model is the spec of these files
       const loaded = await loadSpecInput(files, o.vhost !== undefined ? { vhosts: o.vhost } : {});
       // unreadable files and damaged input: reported, the rest used, the exit status says so

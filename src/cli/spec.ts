@@ -6,6 +6,7 @@ import { specResolver } from '../correlate/spec-services.ts';
 import { RpcscopeError } from '../errors.ts';
 import { renderSpecHtml } from '../render/spec-html.ts';
 import { renderSpecMarkdown } from '../render/spec-md.ts';
+import { boundHeapGrowth } from '../util/heap.ts';
 import { flagSpecInput } from './damage.ts';
 import { jsonDocument } from './json.ts';
 import { jsonOption, outputOption, vhostOption } from './options.ts';
@@ -33,6 +34,8 @@ export function register(program: Command): void {
     .addOption(outputOption('write to this file instead of stdout (the format follows its extension)'))
     .addOption(vhostOption())
     .action(async (files, o) => {
+      // the whole capture's compact records are held: keep RSS near them (issue 11)
+      boundHeapGrowth();
       if (o.json === true && o.format !== undefined && o.format !== 'json')
         throw new RpcscopeError(
           'RPCSCOPE_BAD_ARGUMENT',

@@ -12,11 +12,11 @@ import { OtlpTraces } from '../outputs/otlp.ts';
 import { WatchMetrics } from '../outputs/prometheus.ts';
 import { EventStore, type Retention } from '../outputs/store.ts';
 import type { SkipStats } from '../records.ts';
+import { boundHeapGrowth } from '../util/heap.ts';
 import { parseDurationMs, parseSize as parseSizeBytes } from '../util/units.ts';
 import { redactUrl } from '../util/url.ts';
 import { LiveState } from '../web/live.ts';
 import { type RunningDashboard, startDashboard } from '../web/server.ts';
-import { boundHeapGrowth } from './heap.ts';
 import { WatchSession, type WatchSource } from './session.ts';
 
 export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
@@ -62,7 +62,7 @@ export interface WatchOptions {
   readonly sseIntervalMs?: number;
   readonly onError?: (where: string, e: unknown) => void;
   /**
-   * Keep V8's heap close to what watch holds (src/watch/heap.ts; default true). It sets a V8 flag
+   * Keep V8's heap close to what watch holds (src/util/heap.ts; default true). It sets a V8 flag
    * for the whole process: an application embedding watch may turn it off.
    */
   readonly boundHeap?: boolean;

@@ -1,0 +1,24 @@
+/**
+ * Bounds how far V8 lets the main heap grow past what is live. Under a high allocation rate (a
+ * capture decoded at full speed: tens of thousands of messages a second) V8 lets its old
+ * generation grow to about twice the live data before collecting it, the largest part of RSS
+ * beyond what is held. Issue 11 bounds peak RSS, so watch (a long-running process whose memory
+ * should follow what it holds) and `spec`/`model` (which hold a whole capture's compact records)
+ * set the growth factor to 1.1 (V8's `--heap-growing-percent`, read at each collection, so it
+ * applies when set at run time). On the 1.1 GB bench pcap: watch --replay at full speed peaks at
+ * 223–225 MiB instead of 320–334 for 26 s of CPU instead of 19 (docs/watch.md); spec and model
+ * figures are in docs/report.md.
+ */
+import { setFlagsFromString } from 'node:v8';
+
+/** Old-generation growth past the live size, percent (V8's own factor is 1.1× to 4×). */
+export const HEAP_GROWING_PERCENT = 10;
+
+let applied = false;
+
+/** Sets V8's heap growing factor for the whole process (once). */
+export function boundHeapGrowth(): void {
+  if (applied) return;
+  applied = true;
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+}
