@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Conversation, decodeBytes, writePcap, writePcapng } from '../../../test/capture/pcap-build.ts';
 import { PROTOCOL_HEADER, publish } from '../../../test/wire/amqp/oracle.ts';
@@ -81,4 +82,20 @@ test('an unsupported link type is one issue naming it, every packet counted', ()
   assert.equal(result.skipped.records, a.packets.length);
   assert.equal(result.skipped.issues.length, 1);
   assert.match(result.skipped.issues[0]!.message, /link type 105 is not supported/);
+});
+
+test('a real capture fed a few bytes at a time decodes as it does whole, truncated end included', () => {
+  const whole = readFileSync(new URL('../../../data/nova-zed/boot.pcap', import.meta.url));
+  // cut inside the last record: the truncated tail must be counted the same way
+  const bytes = whole.subarray(0, whole.length - 100);
+  const key = (r: ReturnType<typeof decodeBytes>) => ({
+    messages: r.messages.map((m) => [m.connection?.id, m.routingKey, m.ts, m.body.length]),
+    packets: r.result.packets,
+    skipped: [r.result.skipped.records, r.result.skipped.bytes],
+  });
+  const reference = key(decodeBytes(bytes));
+  assert.ok(reference.messages.length > 50, `${reference.messages.length} messages`);
+  assert.equal(reference.skipped[0], 1);
+  for (const chunk of [1, 7, 1000])
+    assert.deepEqual(key(decodeBytes(bytes, { chunk })), reference, `chunk ${chunk}`);
 });

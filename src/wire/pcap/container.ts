@@ -53,6 +53,14 @@ export class PcapContainer {
   /** Input offset of the next unconsumed byte. */
   private offset = 0;
   private carry: Buffer | null = null;
+  /**
+   * Chunks that arrived while the record `carry` starts was still incomplete, kept apart until
+   * they complete it: concatenating each small chunk onto the carry would copy it once per chunk
+   * (quadratic in a record's size when a pipe delivers it a few bytes at a time).
+   */
+  private waiting: Uint8Array[] = [];
+  private waitingLen = 0;
+  private waitNeed = 0;
   /** Records seen (packets). */
   packets = 0;
   /**
@@ -69,17 +77,40 @@ export class PcapContainer {
   }
 
   get bytes(): number {
-    return this.offset + (this.carry?.length ?? 0);
+    return this.offset + (this.carry?.length ?? 0) + this.waitingLen;
   }
 
-  push(chunk: Uint8Array): void {
+  /** The waiting chunks with `chunk` after them, as one (they are copies: chunks are reused). */
+  private takeWaiting(chunk: Uint8Array): Uint8Array {
+    if (this.waiting.length === 0) return chunk;
+    const all = Buffer.concat([...this.waiting, chunk]);
+    this.waiting = [];
+    this.waitingLen = 0;
+    this.waitNeed = 0;
+    return all;
+  }
+
+  push(input: Uint8Array): void {
+    if (this.waiting.length > 0 && this.waitingLen + input.length < this.waitNeed) {
+      this.waiting.push(Buffer.from(input));
+      this.waitingLen += input.length;
+      return;
+    }
+    const chunk = this.takeWaiting(input);
     let buf: Uint8Array = chunk;
     const carry = this.carry;
     if (carry !== null) {
-      this.carry = null;
       // Complete only the record that straddles the chunks (a small copy), then parse the rest
       // of the chunk in place; a full concatenation would copy every chunk once more.
       const k = this.kind === KIND_UNKNOWN || this.resyncing ? -1 : this.toComplete(carry);
+      if (k > chunk.length) {
+        // still incomplete: wait for the bytes it needs without growing the carry
+        this.waiting.push(Buffer.from(chunk));
+        this.waitingLen = chunk.length;
+        this.waitNeed = k;
+        return;
+      }
+      this.carry = null;
       if (k > 0 && k < chunk.length) {
         const head = Buffer.concat([carry, chunk.subarray(0, k)]);
         const used = this.parse(head, false);
@@ -106,7 +137,8 @@ export class PcapContainer {
   }
 
   end(): void {
-    const buf = this.carry ?? new Uint8Array(0);
+    const tail = this.takeWaiting(new Uint8Array(0));
+    const buf = this.carry === null ? tail : tail.length > 0 ? Buffer.concat([this.carry, tail]) : this.carry;
     this.carry = null;
     const used = this.parse(buf, true);
     const rest = buf.length - used;
