@@ -34,6 +34,7 @@ import {
   uuidHex,
 } from '../wire/oslo/encode.ts';
 import { CONNECT_TIMEOUT_MS, queueOptions, reconnectDelayMs, withHeartbeat } from './connection.ts';
+import { shedHandshake } from './lean.ts';
 import { padArgs, sized } from './payload.ts';
 import type { ServicePlan } from './plan.ts';
 import { type RpcSpec, type Serve, sample } from './scenario.ts';
@@ -187,6 +188,7 @@ export class EmulatedService {
         },
       },
     } as Parameters<typeof amqp.connect>[1]);
+    shedHandshake(conn);
     this.#conn = conn;
     conn.on('error', () => {
       // 'close' follows with the reason; an unhandled 'error' would kill the process.
