@@ -16,7 +16,7 @@ const all = readdirSync(here).filter((f) => f.endsWith('.bench.ts'));
 const picks = (f: string, x: string) =>
   all.includes(`${x}.bench.ts`) ? f === `${x}.bench.ts` : f.includes(x);
 // benchmarks that stand up a rig of real services run only when named
-const ONLY_BY_NAME = new Set(['neutron-server.bench.ts']);
+const ONLY_BY_NAME = new Set(['neutron-server.bench.ts', 'nova-conductor.bench.ts']);
 const files = all
   .filter((f) => (filters.length === 0 ? !ONLY_BY_NAME.has(f) : filters.some((x) => picks(f, x))))
   .sort();

@@ -5,6 +5,7 @@
  * with an ASCII pad, which encodes one byte per character at both JSON levels.
  */
 import type { PyJson } from '../wire/oslo/encode.ts';
+import { novaComputeArgs } from './nova.ts';
 
 /** neutron's agent_type per agent binary (neutron_lib.constants AGENT_TYPE_*). */
 const AGENT_TYPES: Readonly<Record<string, string>> = {
@@ -21,6 +22,10 @@ export function padArgs(
   pad: string,
   binary?: string,
 ): Record<string, PyJson> {
+  // an emulated nova-compute whose Service row a real conductor made (nova.ts): nova's own
+  // arguments, unpadded (a real conductor rejects unknown kwargs and needs the row's id)
+  const nova = novaComputeArgs(method, object, host, pad === '');
+  if (nova !== undefined) return nova;
   // neutron's PluginReportStateAPI.report_state(context, agent_state, use_call): the state dict
   // nested as the agent sends it ({"agent_state": {"agent_state": {...}}, "time": ...}), so a
   // real neutron-server's AgentExtRpcCallback.report_state reads binary, host and agent_type.
@@ -73,7 +78,8 @@ export function padArgs(
 
 /**
  * Builds a body of `target` bytes with `build(pad)`: measures with an empty pad, then adds the
- * difference. Bodies smaller than the empty shape stay at that size.
+ * difference. Bodies smaller than the empty shape stay at that size. Each body is built once
+ * with the empty pad, first, and at most once more: nova.ts counts heartbeats on that first build.
  */
 export function sized<T extends { body: Buffer }>(target: number, build: (pad: string) => T): T {
   const first = build('');
