@@ -20,7 +20,7 @@ export function queueOptions(s: Scenario, p: ServicePlan): OsloQueueOptions {
   };
 }
 
-/** amqplib reads the heartbeat from the URL query; oslo's heartbeat_timeout_threshold is the value kombu asks for. */
+/** The client reads the heartbeat from the URL query (as amqplib did); oslo's heartbeat_timeout_threshold is the value kombu asks for. */
 export function withHeartbeat(url: string, s: number): string {
   if (/[?&]heartbeat=/.test(url)) return url;
   return `${url}${url.includes('?') ? '&' : '?'}heartbeat=${s}`;

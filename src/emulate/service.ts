@@ -12,7 +12,6 @@
  * stop() ends the wait (held messages are then accounted as never sent).
  */
 import { randomUUID } from 'node:crypto';
-import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import { serverKey, topicOfFanoutExchange } from '../wire/naming.ts';
 import {
   encodeCall,
@@ -33,8 +32,14 @@ import {
   topicQueue,
   uuidHex,
 } from '../wire/oslo/encode.ts';
+import {
+  type AmqpClientChannel,
+  type AmqpClientConnection,
+  connect,
+  type Delivery,
+  type Returned,
+} from './amqp-client.ts';
 import { CONNECT_TIMEOUT_MS, queueOptions, reconnectDelayMs, withHeartbeat } from './connection.ts';
-import { shedHandshake } from './lean.ts';
 import { padArgs, sized } from './payload.ts';
 import type { ServicePlan } from './plan.ts';
 import { type RpcSpec, type Serve, sample } from './scenario.ts';
@@ -105,10 +110,8 @@ export class EmulatedService {
   /** Declares in progress on the current channel, and the publishes queued behind them. */
   #gate: Promise<void> | undefined;
   #flushSoon = false;
-  /** Channels the broker closed with an error (their unconfirmed publishes failed, as in oslo). */
-  readonly #channelErrors = new WeakMap<ConfirmChannel, string>();
-  #conn: ChannelModel | undefined;
-  #ch: ConfirmChannel | undefined;
+  #conn: AmqpClientConnection | undefined;
+  #ch: AmqpClientChannel | undefined;
   #stopping = false;
   #attempt = 0;
   #reconnectTimer: NodeJS.Timeout | undefined;
@@ -174,10 +177,10 @@ export class EmulatedService {
 
   async #connect(): Promise<void> {
     const o = this.#ctx.scenario.oslo;
-    const conn = await amqp.connect(withHeartbeat(this.plan.url, o.heartbeatTimeoutS), {
+    const conn = await connect(withHeartbeat(this.plan.url, o.heartbeatTimeoutS), {
       // py-amqp sets TCP_NODELAY on its socket (amqp/transport.py DEFAULT_SOCKET_SETTINGS).
       noDelay: true,
-      timeout: CONNECT_TIMEOUT_MS,
+      timeoutMs: CONNECT_TIMEOUT_MS,
       // kombu opens with these client properties (impl_rabbit.Connection).
       clientProperties: {
         connection_name: `${this.plan.binary}:${process.pid}:${randomUUID()}`,
@@ -187,16 +190,12 @@ export class EmulatedService {
           consumer_cancel_notify: true,
         },
       },
-    } as Parameters<typeof amqp.connect>[1]);
-    shedHandshake(conn);
-    this.#conn = conn;
-    conn.on('error', () => {
-      // 'close' follows with the reason; an unhandled 'error' would kill the process.
     });
-    conn.on('close', (err?: Error) => {
+    this.#conn = conn;
+    conn.onClose = (err) => {
       // A connection this service already dropped (consumer cancelled) reports nothing new.
       if (this.#conn === conn) this.#lost(err === undefined ? 'closed by broker' : err.message);
-    });
+    };
     await this.#openChannel(conn);
     this.#attempt = 0;
   }
@@ -205,20 +204,17 @@ export class EmulatedService {
    * A confirm channel with every queue declared and consumed, then the held publishes sent:
    * impl_rabbit's _set_current_channel(new_channel) re-declaring its consumers on revival.
    */
-  async #openChannel(conn: ChannelModel): Promise<void> {
+  async #openChannel(conn: AmqpClientConnection): Promise<void> {
     const ch = await conn.createConfirmChannel();
-    ch.on('error', (e: Error) => {
-      this.#channelErrors.set(ch, e.message);
-    });
-    ch.on('close', () => {
-      // The connection's own close also closes its channels; its 'close' comes in the same tick,
+    ch.onClose = () => {
+      // The connection's own close also closes its channels; its onClose comes in the same tick,
       // so only a channel still current on a still current connection died alone.
       setImmediate(() => {
         if (this.#ch === ch && this.#conn === conn && !this.#stopping)
-          this.#channelLost(conn, this.#channelErrors.get(ch) ?? 'channel closed');
+          this.#channelLost(conn, ch.error?.message ?? 'channel closed');
       });
-    });
-    ch.on('return', (m: ConsumeMessage) => this.#onReturn(m));
+    };
+    ch.onReturn = (m) => this.#onReturn(m);
     this.#declaredExchanges.clear();
     this.#gate = undefined;
     for (const q of this.#queues) {
@@ -267,7 +263,7 @@ export class EmulatedService {
    * which re-declares every consumer (_set_current_channel), and carries on on the same
    * connection. If that fails, the connection is given up and reconnected with the backoff.
    */
-  #channelLost(conn: ChannelModel, reason: string): void {
+  #channelLost(conn: AmqpClientConnection, reason: string): void {
     const wasUp = this.#up;
     this.#up = false;
     this.#ch = undefined;
@@ -283,7 +279,7 @@ export class EmulatedService {
    * recoverable connection error (collect(), then _ensure_connection), e.g. py-amqp's
    * ConsumerCancelled when the broker cancels a consumer because its queue was deleted.
    */
-  #drop(conn: ChannelModel, reason: string): void {
+  #drop(conn: AmqpClientConnection, reason: string): void {
     this.#lost(reason);
     conn.close().catch(() => {});
   }
@@ -308,7 +304,7 @@ export class EmulatedService {
     this.#reconnectTimer.unref();
   }
 
-  #onReturn(m: ConsumeMessage): void {
+  #onReturn(m: Returned): void {
     const inner = openEnvelope(m.content);
     const id = typeof inner?._unique_id === 'string' ? inner._unique_id : undefined;
     if (id === undefined) return;
@@ -317,7 +313,7 @@ export class EmulatedService {
     if (r !== undefined) r.returned = true;
   }
 
-  #onMessage(ch: ConfirmChannel, q: QueueDecl, m: ConsumeMessage | null): void {
+  #onMessage(ch: AmqpClientChannel, q: QueueDecl, m: Delivery | null): void {
     if (m === null) {
       // basic.cancel from the broker (queue deleted, or its node gone): py-amqp raises
       // ConsumerCancelled, a RecoverableConnectionError, so kombu reconnects and oslo re-declares.
@@ -327,7 +323,7 @@ export class EmulatedService {
       return;
     }
     try {
-      ch.ack(m);
+      ch.ack(m.deliveryTag);
     } catch {
       // channel closed under us; the broker will redeliver
     }
@@ -463,24 +459,18 @@ export class EmulatedService {
   }
 
   /** Publishes with a confirm callback; declares the exchange first as kombu's _publish does. */
-  #transmit(ch: ConfirmChannel, out: Outgoing): void {
+  #transmit(ch: AmqpClientChannel, out: Outgoing): void {
     const { msg } = out;
     const send = () => {
       try {
-        ch.publish(
-          msg.exchange,
-          msg.routingKey,
-          msg.body,
-          { ...msg.properties, mandatory: msg.mandatory } as Parameters<ConfirmChannel['publish']>[3],
-          (err) => {
-            if (err === null || err === undefined) this.#confirmed(out, true);
-            // A channel error (py-amqp IrrecoverableChannelError) and a nack (MessageNacked) escape
-            // ensure() as MessageDeliveryFailure; a lost connection makes ensure() publish again.
-            else if (err.message === 'message nacked' || this.#channelErrors.has(ch) || this.#stopping)
-              this.#confirmed(out, false);
-            else this.#hold(out);
-          },
-        );
+        ch.publish(msg.exchange, msg.routingKey, msg.body, msg.properties, msg.mandatory, (err) => {
+          if (err === null) this.#confirmed(out, true);
+          // A channel error (py-amqp IrrecoverableChannelError) and a nack (MessageNacked) escape
+          // ensure() as MessageDeliveryFailure; a lost connection makes ensure() publish again.
+          else if (err.message === 'message nacked' || ch.error !== undefined || this.#stopping)
+            this.#confirmed(out, false);
+          else this.#hold(out);
+        });
       } catch {
         // the channel is closed (its close is being handled): send again on the next one
         this.#hold(out);
