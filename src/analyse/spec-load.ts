@@ -28,6 +28,7 @@ import { type LoadOptions, loadCaptures, mergeSkipped } from '../pipeline/load.t
 import type { RecordSink } from '../pipeline/sink.ts';
 import type { RpcCall, RpcMessage, SkipStats, TopologyEvent } from '../records.ts';
 import type { SpecInput } from './spec.ts';
+import { asCall, asMessage, type MessageView, SpecRecords, UniqueIdIndex } from './spec-records.ts';
 
 export interface SpecInputFailure {
   readonly input: string;
@@ -49,45 +50,31 @@ export type SpecLoadOptions = Pick<LoadOptions, 'onProgress' | 'vhosts'>;
 
 /** The `_context_*` keys the spec reads (operations.ts isUserContext); the rest is dropped. */
 const CONTEXT_KEYS = ['user_id', 'user', 'remote_address'] as const;
-/** Shared by every compact record: nothing reads properties, and most contexts keep no key. */
-const NO_PROPERTIES: RpcMessage['wire']['properties'] = Object.freeze({});
+/** Shared by every record whose context keeps no key (most of them). */
 const NO_CONTEXT: Readonly<Record<string, unknown>> = Object.freeze({});
 
-/** Turns decoded records into the spec's compact ones, sharing repeated strings. */
+/** Turns decoded records into the spec's compact ones, held in columns (spec-records.ts). */
 class Compactor {
+  readonly records = new SpecRecords();
   readonly messages: RpcMessage[] = [];
   readonly calls: RpcCall[] = [];
   readonly topology: TopologyEvent[] = [];
   /** Index of the message that kept its whole context (see the file comment). */
   fullContextAt: number | undefined;
-  readonly #strings = new Map<string, string>();
-  readonly #compact = new WeakMap<RpcMessage, RpcMessage>();
+  readonly #compact = new WeakMap<RpcMessage, MessageView>();
   /** `_unique_id`s of the publishes kept (operations.ts messageKey: what ties a delivery to them). */
-  #published = new Set<string>();
+  #published = new UniqueIdIndex(this.records.uniqueId);
   /** Service evidence of the deliveries kept (see the file comment). */
   #evidence = new Set<string>();
 
-  #s<T extends string | undefined>(v: T): T {
-    if (v === undefined) return v;
-    const known = this.#strings.get(v);
-    if (known !== undefined) return known as T;
-    // bounded: past this many distinct strings, new ones are kept as they are (only memory is lost)
-    if (this.#strings.size < 200_000) this.#strings.set(v, v);
-    return v;
-  }
-
   /** Forgets what tells deliveries redundant: after a file failed, its records were dropped. */
   forgetSeen(): void {
-    this.#published = new Set();
+    this.#published = new UniqueIdIndex(this.records.uniqueId);
     this.#evidence = new Set();
   }
 
   /** A delivery whose publish was kept and whose service evidence a kept delivery already gave. */
   #redundant(m: RpcMessage): boolean {
-    if (m.wire.event === 'publish') {
-      if (m.uniqueId !== undefined) this.#published.add(m.uniqueId);
-      return false;
-    }
     if (m.wire.event !== 'deliver' || m.uniqueId === undefined || !this.#published.has(m.uniqueId))
       return false;
     const c = m.wire.connection;
@@ -112,63 +99,27 @@ class Compactor {
       this.fullContextAt === undefined && (m.kind === 'call' || m.kind === 'cast') && m.exchange !== '';
     if (full) this.fullContextAt = this.messages.length;
     const c = this.#shrink(m, full);
+    if (m.wire.event === 'publish' && m.uniqueId !== undefined) this.#published.add(c.row, m.uniqueId);
     this.#compact.set(m, c);
-    this.messages.push(c);
+    this.messages.push(asMessage(c));
   }
 
   call(c: RpcCall): void {
     const call = this.#compact.get(c.call) ?? this.#shrink(c.call);
-    const { delivered: _d, replyDelivered: _rd, ...rest } = c;
-    const o = { ...rest, call } as { -readonly [K in keyof RpcCall]: RpcCall[K] };
-    if (c.reply !== undefined) o.reply = this.#compact.get(c.reply) ?? this.#shrink(c.reply);
-    this.calls.push(o);
+    const reply = c.reply === undefined ? undefined : (this.#compact.get(c.reply) ?? this.#shrink(c.reply));
+    this.calls.push(asCall(this.records.addCall(c, call.row, reply?.row ?? -1)));
   }
 
-  #shrink(m: RpcMessage, fullContext = false): RpcMessage {
-    const w = m.wire;
-    const wire: { -readonly [K in keyof RpcMessage['wire']]: RpcMessage['wire'][K] } = {
-      seq: w.seq,
-      ts: w.ts,
-      source: w.source,
-      event: w.event,
-      exchange: this.#s(w.exchange),
-      routingKey: this.#s(w.routingKey),
-      properties: NO_PROPERTIES,
-      bodySize: w.bodySize,
-    };
-    if (w.connection !== undefined) wire.connection = w.connection;
-    if (w.channel !== undefined) wire.channel = w.channel;
-    if (w.queue !== undefined) wire.queue = this.#s(w.queue);
-    if (w.routedQueues !== undefined) wire.routedQueues = w.routedQueues;
-    if (w.consumerTag !== undefined) wire.consumerTag = this.#s(w.consumerTag);
-    if (w.replyCode !== undefined) wire.replyCode = w.replyCode;
-    if (w.node !== undefined) wire.node = this.#s(w.node);
-    const context: Record<string, unknown> = fullContext ? { ...m.context } : {};
-    if (!fullContext)
-      for (const k of CONTEXT_KEYS) {
-        const v = m.context[k];
-        if (v !== undefined) context[k] = typeof v === 'string' ? this.#s(v) : v;
-      }
-    const out: { -readonly [K in keyof RpcMessage]: RpcMessage[K] } = {
-      ...m,
-      wire,
-      exchange: this.#s(m.exchange),
-      topic: this.#s(m.topic),
-      context: Object.keys(context).length === 0 ? NO_CONTEXT : context,
-    };
-    if (m.server !== undefined) out.server = this.#s(m.server);
-    if (m.method !== undefined) out.method = this.#s(m.method);
-    if (m.object !== undefined) out.object = this.#s(m.object);
-    if (m.namespace !== undefined) out.namespace = this.#s(m.namespace);
-    if (m.version !== undefined) out.version = this.#s(m.version);
-    if (m.replyQ !== undefined) out.replyQ = this.#s(m.replyQ);
-    if (m.eventType !== undefined) out.eventType = this.#s(m.eventType);
-    if (m.priority !== undefined) out.priority = this.#s(m.priority);
-    if (m.publisherId !== undefined) out.publisherId = this.#s(m.publisherId);
-    // A request id is shared by every message of an operation.
-    if (m.requestId !== undefined) out.requestId = this.#s(m.requestId);
-    if (m.globalRequestId !== undefined) out.globalRequestId = this.#s(m.globalRequestId);
-    return out;
+  #shrink(m: RpcMessage, fullContext = false): MessageView {
+    if (fullContext) return this.records.add(m, { ...m.context }, true);
+    let context: Record<string, unknown> | undefined;
+    for (const k of CONTEXT_KEYS) {
+      const v = m.context[k];
+      if (v === undefined) continue;
+      context ??= {};
+      context[k] = v;
+    }
+    return this.records.add(m, context ?? NO_CONTEXT, false);
   }
 }
 

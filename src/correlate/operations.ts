@@ -228,15 +228,24 @@ export function groupOperations(
   options: GroupOptions,
   onOperation: (op: Operation) => void,
 ): RpcMessage[] {
-  const callByMsgId = new Map<string, RpcCall>();
-  for (const c of calls) if (c.call.msgId !== undefined) callByMsgId.set(c.call.msgId, c);
-  const callMsgByMsgId = new Map<string, RpcMessage>();
-  for (const m of msgs) if (m.kind === 'call' && m.msgId !== undefined) callMsgByMsgId.set(m.msgId, m);
+  // one map for both: a capture has a call per two messages, and each key is a string of its own
+  const byMsgId = new Map<string, ByMsgId>();
+  const entry = (id: string): ByMsgId => {
+    let e = byMsgId.get(id);
+    if (e === undefined) {
+      e = { message: undefined, call: undefined };
+      byMsgId.set(id, e);
+    }
+    return e;
+  };
+  for (const c of calls) if (c.call.msgId !== undefined) entry(c.call.msgId).call = c;
+  for (const m of msgs) if (m.kind === 'call' && m.msgId !== undefined) entry(m.msgId).message = m;
 
   // the request id of a message; replies take their call's
   const reqOf = (m: RpcMessage): string | undefined => {
     if (m.kind === 'reply' && m.msgId !== undefined) {
-      return callMsgByMsgId.get(m.msgId)?.requestId ?? callByMsgId.get(m.msgId)?.call.requestId;
+      const e = byMsgId.get(m.msgId);
+      return e?.message?.requestId ?? e?.call?.call.requestId;
     }
     return m.requestId;
   };
@@ -265,7 +274,7 @@ export function groupOperations(
     g.push(m);
   }
 
-  const learned = learnConnections(msgs, callMsgByMsgId, options.resolve);
+  const learned = learnConnections(msgs, byMsgId, options.resolve);
   const pending: PendingOp[] = [];
   const episodes: RpcMessage[][] = [];
   const background: RpcMessage[] = [...unattributed];
@@ -291,10 +300,16 @@ export function groupOperations(
     if (p === undefined) continue;
     // built and handed on: its messages are no longer needed here
     order[i] = undefined;
-    const op = buildOne(p, reqOf, callByMsgId, learned);
+    const op = buildOne(p, reqOf, byMsgId, learned);
     onOperation({ ...op, backgroundDuring: backgroundNotes(op, background) });
   }
   return background;
+}
+
+/** The last call message and the last RpcCall with a `_msg_id` (what replies are joined by). */
+interface ByMsgId {
+  message: RpcMessage | undefined;
+  call: RpcCall | undefined;
 }
 
 /** Messages of one service context further apart than this are separate bursts (episodes). */
@@ -516,7 +531,7 @@ interface Learned {
 
 function learnConnections(
   msgs: readonly RpcMessage[],
-  callMsgByMsgId: Map<string, RpcMessage>,
+  byMsgId: ReadonlyMap<string, ByMsgId>,
   resolve: ServiceResolver | undefined,
 ): Learned {
   // a connection that publishes the reply to a call sent to topic T is the service consuming T
@@ -524,7 +539,7 @@ function learnConnections(
   const byConnection = new Map<string, string>();
   for (const m of msgs) {
     if (m.kind !== 'reply' || m.msgId === undefined || m.wire.connection === undefined) continue;
-    const call = callMsgByMsgId.get(m.msgId);
+    const call = byMsgId.get(m.msgId)?.message;
     if (call !== undefined) byConnection.set(m.wire.connection.id, serviceOfTopic(call.topic));
   }
   return { byConnection, resolve };
@@ -565,7 +580,7 @@ function receiverOf(m: RpcMessage): string {
 function buildOne(
   p: PendingOp,
   reqOf: (m: RpcMessage) => string | undefined,
-  callByMsgId: Map<string, RpcCall>,
+  byMsgId: ReadonlyMap<string, ByMsgId>,
   learned: Learned,
 ): Operation {
   const starter = p.starter;
@@ -614,7 +629,7 @@ function buildOne(
       continue;
     }
     const sender = senderOf(m, learned);
-    const c = m.kind === 'call' && m.msgId !== undefined ? callByMsgId.get(m.msgId) : undefined;
+    const c = m.kind === 'call' && m.msgId !== undefined ? byMsgId.get(m.msgId)?.call : undefined;
     const step: OperationStep = {
       ...base,
       from: sender.name,
