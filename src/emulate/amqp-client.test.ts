@@ -5,7 +5,35 @@ import { test } from 'node:test';
 import amqp from 'amqplib';
 import { makeVhost } from '../../test/harness/oslo.ts';
 import { osloProperties } from '../wire/oslo/encode.ts';
-import { type AmqpClientConnection, connect, type Delivery } from './amqp-client.ts';
+import {
+  type AmqpClientChannel,
+  type AmqpClientConnection,
+  type AmqpClientHandler,
+  connect,
+  type Delivery,
+  type Returned,
+} from './amqp-client.ts';
+
+/** A test's connection events, each to a function the test sets when it cares. */
+interface Hooks {
+  closed?: (e: Error | undefined) => void;
+  chClosed?: (ch: AmqpClientChannel) => void;
+  delivery?: (ch: AmqpClientChannel, queue: string, m: Delivery | null) => void;
+  returned?: (m: Returned) => void;
+}
+
+const HOOKS: AmqpClientHandler<Hooks> = {
+  connectionClosed: (h, _c, e) => h.closed?.(e),
+  channelClosed: (h, ch) => h.chClosed?.(ch),
+  delivered: (h, ch, q, m) => h.delivery?.(ch, q, m),
+  returned: (h, _ch, m) => h.returned?.(m),
+};
+
+function hooks(c: AmqpClientConnection): Hooks {
+  const h: Hooks = {};
+  c.setHandler(HOOKS, h);
+  return h;
+}
 
 const BROKER_PORT = 5672;
 
@@ -175,28 +203,27 @@ async function leanOps(url: string, name: string): Promise<Ops> {
     timeoutMs: 5000,
     clientProperties: { connection_name: name, capabilities: { 'connection.blocked': true } },
   });
-  let ch!: Awaited<ReturnType<AmqpClientConnection['createConfirmChannel']>>;
+  let ch!: AmqpClientChannel;
   let delivery = deferred<Buffer>();
   let ret = deferred<Buffer>();
+  const h = hooks(c);
   return {
     async confirmChannel() {
       ch = await c.createConfirmChannel();
-      ch.onReturn = (m) => ret.resolve(m.content);
+      h.returned = (m) => ret.resolve(m.content);
     },
     exchange: (x) => ch.assertExchange(x, 'topic', { durable: false, autoDelete: false }),
     queue: async (q, args) =>
       void (await ch.assertQueue(q, { durable: false, autoDelete: false, arguments: args })),
     bind: (q, x, k) => ch.bindQueue(q, x, k),
-    consume: async (q) =>
-      void (await ch.consume(
-        q,
-        (m) => {
-          if (m === null) return;
-          ch.ack(m.deliveryTag);
-          delivery.resolve(m.content);
-        },
-        { noAck: false },
-      )),
+    async consume(q) {
+      h.delivery = (_ch, _queue, m) => {
+        if (m === null) return;
+        ch.ack(m.deliveryTag);
+        delivery.resolve(m.content);
+      };
+      await ch.consume(q, { noAck: false });
+    },
     async roundTrip(x, k, b) {
       delivery = deferred();
       await new Promise<void>((resolve, reject) =>
@@ -274,14 +301,17 @@ test('a channel error surfaces as amqplib reported it, and the connection carrie
     clientProperties: { connection_name: 'test' },
   });
   let connClosed: Error | undefined | null = null;
-  c.onClose = (e) => {
+  const h = hooks(c);
+  h.closed = (e) => {
     connClosed = e;
   };
   t.after(() => c.close().catch(() => {}));
   const ch = await c.createConfirmChannel();
   assert.equal(ch.id, 1);
   const closed = deferred<void>();
-  ch.onClose = () => closed.resolve();
+  h.chClosed = (x) => {
+    if (x === ch) closed.resolve();
+  };
   const confirm = deferred<Error | null>();
   ch.publish('no-such-exchange', 'k', Buffer.from('x'), osloProperties(), false, confirm.resolve);
   await closed.p;
@@ -319,15 +349,12 @@ test('a channel error surfaces as amqplib reported it, and the connection carrie
   assert.deepEqual(await Promise.all(confirmed), Array(n).fill(null));
   const got: string[] = [];
   const all = deferred<void>();
-  await ch3.consume(
-    'backlog',
-    (m) => {
-      if (m === null) return;
-      got.push(m.content.toString());
-      if (got.length === n) all.resolve();
-    },
-    { noAck: true },
-  );
+  h.delivery = (_ch, q, m) => {
+    if (m === null || q !== 'backlog') return;
+    got.push(m.content.toString());
+    if (got.length === n) all.resolve();
+  };
+  await ch3.consume('backlog', { noAck: true });
   await all.p;
   assert.deepEqual(
     got,
@@ -351,19 +378,23 @@ test('a consumer cancelled by the broker gets null; a socket cut is "Unexpected 
     timeoutMs: 5000,
     clientProperties: { connection_name: 'test' },
   });
+  const h = hooks(c);
   const ch = await c.createConfirmChannel();
   await ch.assertQueue('cancelled', { durable: false, autoDelete: false, arguments: {} });
-  const cancelled = deferred<Delivery | null>();
-  await ch.consume('cancelled', cancelled.resolve, { noAck: false });
+  const cancelled = deferred<[string, Delivery | null]>();
+  h.delivery = (_ch, q, m) => cancelled.resolve([q, m]);
+  await ch.consume('cancelled', { noAck: false });
   const other = await c.createConfirmChannel();
   assert.equal(other.id, 2);
   await other.deleteQueue('cancelled');
-  assert.equal(await cancelled.p, null);
+  assert.deepEqual(await cancelled.p, ['cancelled', null]);
 
   const closed = deferred<Error | undefined>();
-  c.onClose = closed.resolve;
+  h.closed = closed.resolve;
   const chClosed = deferred<void>();
-  ch.onClose = () => chClosed.resolve();
+  h.chClosed = (x) => {
+    if (x === ch) chClosed.resolve();
+  };
   const confirms: (Error | null)[] = [];
   proxy.silent = true; // the confirms never come back
   for (let i = 0; i < 3; i++) ch.publish('', 'nowhere', Buffer.alloc(10), {}, false, (e) => confirms.push(e));
@@ -428,7 +459,7 @@ test('heartbeats: sent when idle, and a silent broker is "Heartbeat timeout" aft
   });
   assert.equal(c.heartbeat, 1);
   const closed = deferred<Error | undefined>();
-  c.onClose = closed.resolve;
+  hooks(c).closed = closed.resolve;
   await new Promise((r) => setTimeout(r, 2300));
   const beats = frames(Buffer.concat(proxy.sent[0]!)).filter((f) => f.type === 8).length;
   // Idle: one heartbeat per interval (the heartbeat itself counts as a write at the next check).

@@ -71,7 +71,20 @@ export interface Returned {
 
 /** A publisher confirm: null for ack, an error for nack ('message nacked') or a lost channel ('channel closed'). */
 export type ConfirmCallback = (err: Error | null) => void;
-export type ConsumeCallback = (m: Delivery | null) => void;
+/**
+ * What a connection and its channels report, to one handler object shared by every connection of
+ * a kind (no closures per connection), with the `owner` the connection was given.
+ */
+export interface AmqpClientHandler<O> {
+  /** The connection ended: the broker's close (with its code), a socket error, 'Unexpected close', 'Heartbeat timeout'; undefined when closed by close(). */
+  connectionClosed(owner: O, conn: AmqpClientConnection, err: Error | undefined): void;
+  /** The channel is closed (by the broker: `ch.error` says why; by close(); or with its connection). */
+  channelClosed(owner: O, ch: AmqpClientChannel): void;
+  /** A delivery from the consumer on `queue`, or null when the broker cancelled that consumer. */
+  delivered(owner: O, ch: AmqpClientChannel, queue: string, m: Delivery | null): void;
+  /** A mandatory publish came back unroutable. */
+  returned(owner: O, ch: AmqpClientChannel, m: Returned): void;
+}
 
 export interface ConnectOptions {
   /** Idle time allowed for the TCP connect and the AMQP handshake (amqplib's socket `timeout`). */
@@ -252,8 +265,8 @@ export function connect(url: string, opts: ConnectOptions): Promise<AmqpClientCo
 
 /** One AMQP connection. Its channels are AmqpClientChannel records, indexed by channel id. */
 export class AmqpClientConnection {
-  /** The connection ended: the broker's close (with its code), a socket error, 'Unexpected close', 'Heartbeat timeout', or undefined when closed by close(). */
-  onClose: ((err: Error | undefined) => void) | undefined;
+  #handler: AmqpClientHandler<unknown> | undefined;
+  #owner: unknown;
   frameMax = FRAME_MIN_SIZE;
   channelMax = 0;
   heartbeat = 0;
@@ -268,7 +281,13 @@ export class AmqpClientConnection {
   #recv = false;
   #missed = 0;
   #ticks = 0;
+  /** The handshake's idle timer (the heartbeat runs on a wheel shared by all connections). */
   #timer: NodeJS.Timeout | undefined;
+  /** This connection's neighbours in its heartbeat wheel slot (a circular list). */
+  #hbNext: AmqpClientConnection | undefined;
+  #hbPrev: AmqpClientConnection | undefined;
+  #hbWheel: Wheel | undefined;
+  #hbSlot = 0;
   #corked = false;
   #blocked = false;
   #closed: (() => void) | undefined;
@@ -276,24 +295,65 @@ export class AmqpClientConnection {
 
   constructor(host: string, port: number, opts: ConnectOptions, hs: Handshake) {
     this.#hs = hs;
-    const sock = netConnect({
-      host,
-      port,
-      onread: { buffer: READ_BUFFER, callback: (n: number) => this.#onRead(n) },
-    });
+    // Module-level listeners and read callback (Node calls them with the socket as `this`), the
+    // connection found through one property on the socket: no closures per connection.
+    const sock = netConnect({ host, port, onread: ONREAD }) as OwnedSocket;
+    sock[OWNER] = this;
     this.#sock = sock;
-    sock.setTimeout(opts.timeoutMs);
-    sock.on('timeout', () => {
-      if (this.#state !== OPENING) return;
-      this.#failOpen(new AmqpClientError('connect ETIMEDOUT'));
-    });
-    sock.on('connect', () => {
-      sock.setNoDelay(opts.noDelay);
-      this.#write(PROTOCOL_HEADER);
-    });
-    sock.on('error', (e: Error) => this.#socketGone(e));
-    sock.on('end', () => this.#socketGone(undefined));
-    sock.on('close', () => this.#socketGone(undefined));
+    // Applied once connected, as amqplib does in its connect callback; the protocol header waits
+    // in the socket until then.
+    sock.setNoDelay(opts.noDelay);
+    sock.on('error', onSocketError);
+    sock.on('close', onSocketClose);
+    this.#write(PROTOCOL_HEADER);
+    // amqplib's connect timeout is the socket's idle timeout; the same on the timer slot the
+    // heartbeat does not use yet (socket.setTimeout would keep a Timeout and a bound function
+    // on every socket for good).
+    this.#timer = setTimeout(handshakeIdle, opts.timeoutMs, this);
+  }
+
+  /** @internal */
+  onRead(n: number): void {
+    this.#onRead(n);
+  }
+
+  /** @internal The socket errored (e) or closed (undefined). */
+  socketGone(e: Error | undefined): void {
+    this.#socketGone(e);
+  }
+
+  /** @internal The handshake timer fired: idle since the last check, the connect failed. */
+  handshakeIdle(): void {
+    if (this.#state !== OPENING) return;
+    if (this.#recv) {
+      this.#recv = false;
+      this.#timer?.refresh();
+      return;
+    }
+    this.#failOpen(new AmqpClientError('connect ETIMEDOUT'));
+  }
+
+  /** Where this connection and its channels report, with `owner` passed back. */
+  setHandler<O>(handler: AmqpClientHandler<O>, owner: O): void {
+    this.#handler = handler as AmqpClientHandler<unknown>;
+    this.#owner = owner;
+  }
+
+  /** @internal */
+  channelClosed(ch: AmqpClientChannel): void {
+    this.#handler?.channelClosed(this.#owner, ch);
+  }
+
+  /** @internal */
+  delivered(ch: AmqpClientChannel, queue: string, m: Delivery | null): boolean {
+    if (this.#handler === undefined) return false;
+    this.#handler.delivered(this.#owner, ch, queue, m);
+    return true;
+  }
+
+  /** @internal */
+  returned(ch: AmqpClientChannel, m: Returned): void {
+    this.#handler?.returned(this.#owner, ch, m);
   }
 
   get blocked(): boolean {
@@ -314,6 +374,8 @@ export class AmqpClientConnection {
     const hs = this.#hs;
     this.#hs = undefined;
     this.#state = CLOSED;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     this.#sock.end();
     this.#sock.destroy();
     hs?.reject(e);
@@ -345,8 +407,8 @@ export class AmqpClientConnection {
     this.#write(encodeMethodFrame(channel, classId, methodId, args));
   }
 
-  #onRead(n: number): boolean {
-    if (this.#state === CLOSED) return true;
+  #onRead(n: number): void {
+    if (this.#state === CLOSED) return;
     this.#recv = true;
     const buf = READ_BUFFER;
     let pos = this.#pend === undefined ? 0 : this.#resume(buf, n);
@@ -369,7 +431,6 @@ export class AmqpClientConnection {
       this.#frame(buf, pos, total);
       pos += total;
     }
-    return true;
   }
 
   /** Completes the cut frame with the read's first bytes; returns how many it took. */
@@ -525,11 +586,11 @@ export class AmqpClientConnection {
     }
     this.#hs = undefined;
     this.#state = OPEN;
-    this.#sock.setTimeout(0);
-    if (this.heartbeat > 0) {
-      this.#timer = setInterval(beat, (this.heartbeat * 1000) / 2, this);
-      this.#timer.unref();
-    }
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#recv = false;
+    this.#sent = false;
+    if (this.heartbeat > 0) AmqpClientConnection.#joinWheel(this);
     hs.resolve(this);
   }
 
@@ -550,7 +611,7 @@ export class AmqpClientConnection {
     }
   }
 
-  /** @internal Heartbeat tick, every half heartbeat interval (amqplib's Heart, on one timer). */
+  /** @internal Heartbeat check, every half heartbeat interval (amqplib's Heart). */
   tick(): void {
     if (this.#state === CLOSED) return;
     // Heart's send check: a heartbeat when nothing was written since the last check; the
@@ -567,6 +628,75 @@ export class AmqpClientConnection {
     if (++this.#missed >= 2) this.#toClosed(new AmqpClientError('Heartbeat timeout'));
   }
 
+  /**
+   * Heartbeat wheels, one per heartbeat value h (seconds): h slots of connections, one slot
+   * visited every 500 ms, so each connection is checked every h/2 s, amqplib's Heart period, on
+   * one timer per process instead of two per connection.
+   */
+  static readonly #wheels = new Map<number, Wheel>();
+
+  static #joinWheel(c: AmqpClientConnection): void {
+    const h = c.heartbeat;
+    let w = AmqpClientConnection.#wheels.get(h);
+    if (w === undefined) {
+      const wheel: Wheel = { slots: new Array(h).fill(undefined), cursor: 0, count: 0, timer: undefined };
+      wheel.timer = setInterval(turn, HEARTBEAT_TICK_MS, wheel);
+      wheel.timer.unref();
+      AmqpClientConnection.#wheels.set(h, wheel);
+      w = wheel;
+    }
+    // The slot just visited comes round again in h ticks: half the heartbeat interval from now.
+    const slot = w.cursor;
+    const head = w.slots[slot];
+    if (head === undefined) {
+      c.#hbNext = c;
+      c.#hbPrev = c;
+      w.slots[slot] = c;
+    } else {
+      const tail = head.#hbPrev!;
+      c.#hbNext = head;
+      c.#hbPrev = tail;
+      tail.#hbNext = c;
+      head.#hbPrev = c;
+    }
+    c.#hbWheel = w;
+    c.#hbSlot = slot;
+    w.count++;
+  }
+
+  static #leaveWheel(c: AmqpClientConnection): void {
+    const w = c.#hbWheel!;
+    const next = c.#hbNext!;
+    if (next === c) w.slots[c.#hbSlot] = undefined;
+    else {
+      c.#hbPrev!.#hbNext = next;
+      next.#hbPrev = c.#hbPrev;
+      if (w.slots[c.#hbSlot] === c) w.slots[c.#hbSlot] = next;
+    }
+    c.#hbNext = undefined;
+    c.#hbPrev = undefined;
+    c.#hbWheel = undefined;
+    if (--w.count === 0) {
+      clearInterval(w.timer);
+      AmqpClientConnection.#wheels.delete(c.heartbeat);
+    }
+  }
+
+  /** @internal One wheel tick: the connections of the next slot get their heartbeat check. */
+  static turn(w: Wheel): void {
+    w.cursor = (w.cursor + 1) % w.slots.length;
+    const head = w.slots[w.cursor];
+    if (head === undefined) return;
+    // Collected first: a check can close its connection, which unlinks it.
+    const due: AmqpClientConnection[] = [];
+    let c = head;
+    do {
+      due.push(c);
+      c = c.#hbNext!;
+    } while (c !== head);
+    for (const d of due) d.tick();
+  }
+
   /** A confirm channel (Channel.Open, Confirm.Select) on the lowest free channel id. */
   async createConfirmChannel(): Promise<AmqpClientChannel> {
     if (this.#state !== OPEN) throw new AmqpClientError('Connection closed');
@@ -574,7 +704,11 @@ export class AmqpClientConnection {
     while (this.#channels[n] !== undefined) n++;
     if (n > this.channelMax) throw new AmqpClientError('No channels left to allocate');
     const ch = new AmqpClientChannel(this, n);
-    this.#channels[n] = ch;
+    // Arrays sized exactly: a push would reserve room for 16 more on each of thousands of connections.
+    const chans: (AmqpClientChannel | undefined)[] = new Array(Math.max(this.#channels.length, n + 1));
+    for (let i = 0; i < this.#channels.length; i++) chans[i] = this.#channels[i];
+    chans[n] = ch;
+    this.#channels = chans;
     await ch.rpc(20, 10, { outOfBand: '' }, CHANNEL_OPEN_OK);
     await ch.rpc(85, 10, { nowait: false }, CONFIRM_SELECT_OK);
     return ch;
@@ -610,7 +744,7 @@ export class AmqpClientConnection {
     });
   }
 
-  /** amqplib's closeWithError: Connection.Close with the reason; the error is what onClose reports. */
+  /** amqplib's closeWithError: Connection.Close with the reason; the error is what connectionClosed reports. */
   #closeWithError(reason: string, code: number): void {
     this.#sendMethod(0, 10, 50, { replyCode: code, replyText: reason, classId: 0, methodId: 0 });
     this.#closeErr = new AmqpClientError(reason, code);
@@ -620,16 +754,16 @@ export class AmqpClientConnection {
   #toClosed(err: Error | undefined): void {
     if (this.#state === CLOSED) return;
     this.#state = CLOSED;
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    if (this.#hbWheel !== undefined) AmqpClientConnection.#leaveWheel(this);
     this.#pend = undefined;
-    for (const ch of this.#channels) ch?.toClosed();
+    const chans = this.#channels;
     this.#channels = [];
+    for (const ch of chans) ch?.toClosed();
     this.#sock.end();
     const done = this.#closed;
     this.#closed = undefined;
     done?.();
-    this.onClose?.(err);
+    this.#handler?.connectionClosed(this.#owner, this, err);
   }
 }
 
@@ -637,8 +771,41 @@ function uncork(c: AmqpClientConnection): void {
   c.uncorkNow();
 }
 
-function beat(c: AmqpClientConnection): void {
-  c.tick();
+function handshakeIdle(c: AmqpClientConnection): void {
+  c.handshakeIdle();
+}
+
+const OWNER = Symbol('amqp-client connection');
+type OwnedSocket = Socket & { [OWNER]?: AmqpClientConnection };
+
+const ONREAD = {
+  buffer: READ_BUFFER,
+  callback(this: OwnedSocket, n: number): boolean {
+    this[OWNER]?.onRead(n);
+    return true;
+  },
+};
+
+function onSocketError(this: OwnedSocket, e: Error): void {
+  this[OWNER]?.socketGone(e);
+}
+
+function onSocketClose(this: OwnedSocket): void {
+  this[OWNER]?.socketGone(undefined);
+}
+
+/** Connections of one heartbeat value, by the 500 ms slot they are checked in. */
+interface Wheel {
+  readonly slots: (AmqpClientConnection | undefined)[];
+  cursor: number;
+  count: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const HEARTBEAT_TICK_MS = 500;
+
+function turn(w: Wheel): void {
+  AmqpClientConnection.turn(w);
 }
 
 interface RpcWait {
@@ -661,19 +828,18 @@ interface Incoming {
 /** One channel in confirm mode. */
 export class AmqpClientChannel {
   readonly id: number;
-  /** Why the channel was closed with an error (by the broker: 404, 406...), set before onClose. */
+  /** Why the channel was closed with an error (by the broker: 404, 406...), set before channelClosed. */
   error: AmqpClientError | undefined;
   /** The channel is closed (by the broker, by close(), or with its connection). */
-  onClose: (() => void) | undefined;
-  onReturn: ((m: Returned) => void) | undefined;
   readonly #conn: AmqpClientConnection;
   #state = OPEN;
   #reply: RpcWait | undefined;
   #queued: [RpcWait, Buffer][] | undefined;
+  /** Consumer tags and their queues, by index; sized exactly (see createConfirmChannel). */
   #tags: string[] = [];
-  #consumers: ConsumeCallback[] = [];
+  #queues: string[] = [];
   /** Confirm callbacks from delivery tag #lwm on (null: already confirmed out of order). */
-  #unconfirmed: (ConfirmCallback | null)[] = [];
+  #unconfirmed: (ConfirmCallback | null)[] | undefined;
   #lwm = 1;
   #in: Incoming | undefined;
   #closedCb: (() => void) | undefined;
@@ -770,8 +936,8 @@ export class AmqpClientChannel {
     );
   }
 
-  /** Basic.Consume with a server-named tag; `cb(null)` when the broker cancels the consumer. */
-  async consume(queue: string, cb: ConsumeCallback, o: { readonly noAck: boolean }): Promise<string> {
+  /** Basic.Consume with a server-named tag; its deliveries go to the handler's `delivered` with `queue`. */
+  async consume(queue: string, o: { readonly noAck: boolean }): Promise<string> {
     const a = await this.rpc(
       60,
       20,
@@ -788,8 +954,9 @@ export class AmqpClientChannel {
       BASIC_CONSUME_OK,
       // Deliveries can follow Consume-Ok in the same read, before this function resumes.
       (r) => {
-        this.#tags.push(r.consumerTag as string);
-        this.#consumers.push(cb);
+        // concat, not spread or push: those reserve room for ~16 more elements.
+        this.#tags = this.#tags.concat(r.consumerTag as string);
+        this.#queues = this.#queues.concat(queue);
       },
     );
     return a.consumerTag as string;
@@ -813,7 +980,8 @@ export class AmqpClientChannel {
     // amqplib always sends a headers table (empty when none is given).
     const p = properties.headers === undefined ? { ...properties, headers: {} } : properties;
     const frames = encodePublish(this.id, this.#conn.frameMax, { exchange, routingKey, mandatory }, p, body);
-    this.#unconfirmed.push(cb);
+    if (this.#unconfirmed === undefined) this.#unconfirmed = [cb];
+    else this.#unconfirmed.push(cb);
     this.#conn.send(frames);
   }
 
@@ -887,10 +1055,10 @@ export class AmqpClientChannel {
         const tag = decodeMethod(buf, start, end).args.consumerTag as string;
         const i = this.#tags.indexOf(tag);
         if (i < 0) return;
-        const cb = this.#consumers[i]!;
-        this.#tags.splice(i, 1);
-        this.#consumers.splice(i, 1);
-        cb(null);
+        const queue = this.#queues[i]!;
+        this.#tags = without(this.#tags, i);
+        this.#queues = without(this.#queues, i);
+        this.#conn.delivered(this, queue, null);
         return;
       }
       case CHANNEL_CLOSE: {
@@ -1003,7 +1171,7 @@ export class AmqpClientChannel {
     const content = m.body!;
     try {
       if (!m.deliver) {
-        this.onReturn?.({
+        this.#conn.returned(this, {
           replyCode: a.replyCode as number,
           replyText: a.replyText as string,
           exchange: a.exchange as string,
@@ -1013,14 +1181,16 @@ export class AmqpClientChannel {
         return;
       }
       const i = this.#tags.indexOf(a.consumerTag as string);
-      if (i < 0) throw new AmqpClientError(`Unknown consumer: ${String(a.consumerTag)}`);
-      this.#consumers[i]!({
-        deliveryTag: a.deliveryTag as number,
-        redelivered: a.redelivered === true,
-        exchange: a.exchange as string,
-        routingKey: a.routingKey as string,
-        content,
-      });
+      const delivered =
+        i >= 0 &&
+        this.#conn.delivered(this, this.#queues[i]!, {
+          deliveryTag: a.deliveryTag as number,
+          redelivered: a.redelivered === true,
+          exchange: a.exchange as string,
+          routingKey: a.routingKey as string,
+          content,
+        });
+      if (!delivered) throw new AmqpClientError(`Unknown consumer: ${String(a.consumerTag)}`);
     } catch (e) {
       // amqplib closes the channel when handling a message throws; `error` then says why.
       this.#closeWithError(
@@ -1034,30 +1204,31 @@ export class AmqpClientChannel {
 
   /** amqplib's handleConfirm: `multiple` settles every tag up to `tag`. */
   #confirm(tag: number, multiple: boolean, ok: boolean): void {
-    const err = ok ? null : new AmqpClientError('message nacked');
     const u = this.#unconfirmed;
+    if (u === undefined) return;
+    let settled: (ConfirmCallback | null | undefined)[];
     if (multiple) {
-      const settled = u.splice(0, tag - this.#lwm + 1);
+      settled = u.splice(0, tag - this.#lwm + 1);
       this.#lwm = tag + 1;
-      for (const cb of settled) cb?.(err);
-      return;
-    }
-    let cb: ConfirmCallback | null | undefined;
-    if (tag === this.#lwm) {
-      cb = u.shift();
+    } else if (tag === this.#lwm) {
+      settled = [u.shift()];
       this.#lwm++;
       while (u.length > 0 && u[0] === null) {
         u.shift();
         this.#lwm++;
       }
     } else {
-      cb = u[tag - this.#lwm];
+      settled = [u[tag - this.#lwm]];
       u[tag - this.#lwm] = null;
     }
-    cb?.(err);
+    // Dropped once drained (before the callbacks, which may publish): an idle channel keeps no
+    // array, nor the capacity it grew to.
+    if (u.length === 0) this.#unconfirmed = undefined;
+    const err = ok ? null : new AmqpClientError('message nacked');
+    for (const cb of settled) cb?.(err);
   }
 
-  /** @internal Closed: pending replies rejected, unconfirmed publishes failed ('channel closed'), onClose. */
+  /** @internal Closed: pending replies rejected, unconfirmed publishes failed ('channel closed'), then reported. */
   toClosed(): void {
     if (this.#state === CLOSED) return;
     this.#state = CLOSED;
@@ -1069,13 +1240,18 @@ export class AmqpClientChannel {
     this.#in = undefined;
     this.#conn.release(this);
     const u = this.#unconfirmed;
-    this.#unconfirmed = [];
-    if (u.length > 0) {
+    this.#unconfirmed = undefined;
+    if (u !== undefined) {
       const err = new AmqpClientError('channel closed');
       for (const cb of u) cb?.(err);
     }
-    this.onClose?.();
+    this.#conn.channelClosed(this);
   }
+}
+
+/** `a` less its element `i`, sized exactly (filter reserves room for more). */
+function without<T>(a: readonly T[], i: number): T[] {
+  return a.slice(0, i).concat(a.slice(i + 1));
 }
 
 function withCode(e: AmqpClientError, a: Record<string, unknown>): AmqpClientError {

@@ -32,6 +32,9 @@ export interface EmulatedUnit {
   readonly queueNames?: readonly string[];
 }
 
+/** One array for every connection without topics (the send pool, the reply listener). */
+const NO_TOPICS: readonly string[] = [];
+
 export class EmulatedProcess implements EmulatedUnit {
   readonly plan: ServicePlan;
   /** Every connection: listeners, then the reply listener, then the send pool. */
@@ -50,15 +53,16 @@ export class EmulatedProcess implements EmulatedUnit {
     // oslo's pool hands a free connection to each sending thread; round robin stands for that.
     const via = () => send[rr++ % send.length]!;
     for (let i = 0; i < Math.max(1, layout.send); i++)
-      send.push(new EmulatedService(plan, ctxOf, { topics: [], reply: false }));
+      send.push(new EmulatedService(plan, ctxOf, { topics: NO_TOPICS, reply: false }));
     const listeners = plan.spec.topics.map(
       (t) => new EmulatedService(plan, ctxOf, { topics: [t], reply: false, via }),
     );
     const reply = layout.reply
-      ? new EmulatedService(plan, ctxOf, { topics: [], reply: true, via })
+      ? new EmulatedService(plan, ctxOf, { topics: NO_TOPICS, reply: true, via })
       : undefined;
     // `send: 0` is not a process oslo makes (it must publish somewhere); one send connection stays.
-    this.facets = [...listeners, ...(reply !== undefined ? [reply] : []), ...send];
+    // concat sizes the array exactly (a spread leaves room for ~16 more, on every process).
+    this.facets = listeners.concat(reply !== undefined ? [reply] : [], send);
     this.#caller = reply ?? send[0]!;
   }
 

@@ -35,6 +35,7 @@ import {
 import {
   type AmqpClientChannel,
   type AmqpClientConnection,
+  type AmqpClientHandler,
   connect,
   type Delivery,
   type Returned,
@@ -94,16 +95,26 @@ interface PendingConfirmReply {
 export class EmulatedService {
   readonly plan: ServicePlan;
   readonly #ctx: ServiceContext;
-  readonly #qopts: OsloQueueOptions;
-  readonly #replyQ: string;
-  /** Queues this service declared (fanout, topic.host, reply) and deletes at stop. */
-  readonly #queues: QueueDecl[];
-  readonly #pending = new Map<string, PendingCall>();
+  /**
+   * What the queues this service declares (and deletes at stop) are made from: its topics (topic,
+   * topic.host and a fanout queue each), the fanout queues' unique ids (oslo names a listener's
+   * fanout queue once) and whether it has the reply queue. The declarations themselves are built
+   * when needed: a process holds thousands of services (an OVS agent 13, with 34 queues).
+   */
+  readonly #topics: readonly string[];
+  readonly #fanoutIds: readonly string[] | undefined;
+  readonly #hasReply: boolean;
+  #replyName: string | undefined;
+  /**
+   * Created when first needed and dropped when empty: most services spend most of their time with
+   * no call pending, no reply awaiting its confirm and nothing declared on the side.
+   */
+  #pending: Map<string, PendingCall> | undefined;
   #abandoned = 0;
-  readonly #replies = new Map<string, PendingConfirmReply>();
+  #replies: Map<string, PendingConfirmReply> | undefined;
   /** oslo's listener drops repeats of its last 16 `_unique_id`s (amqpdriver AMQPListener). */
-  readonly #recent: string[] = [];
-  readonly #declaredExchanges = new Set<string>();
+  #recent: string[] | undefined;
+  #declaredExchanges: Set<string> | undefined;
   /** Publishes waiting for a usable channel, in send order (oslo's ensure() blocking the sender). */
   #held: Outgoing[] = [];
   #seq = 0;
@@ -122,18 +133,36 @@ export class EmulatedService {
   constructor(plan: ServicePlan, ctx: ServiceContext, facet?: Facet) {
     this.plan = plan;
     this.#ctx = ctx;
-    this.#qopts = queueOptions(ctx.scenario, plan);
-    this.#replyQ = replyQueueName();
     this.#via = facet?.via;
-    const ex = plan.spec.controlExchange ?? ctx.scenario.oslo.controlExchange;
+    this.#topics = facet?.topics ?? plan.spec.topics;
+    this.#fanoutIds =
+      plan.spec.fanout && this.#topics.length > 0 ? this.#topics.map(() => uuidHex()) : undefined;
+    this.#hasReply = facet?.reply !== false;
+    if (this.#hasReply) this.#replyName = replyQueueName();
+  }
+
+  get #qopts(): OsloQueueOptions {
+    return queueOptions(this.#ctx.scenario, this.plan);
+  }
+
+  /** The reply queue's name (a service without one names it only if it ever makes a call). */
+  get #replyQ(): string {
+    if (this.#replyName === undefined) this.#replyName = replyQueueName();
+    return this.#replyName;
+  }
+
+  /** The queues this service declares, in the order it declares them. */
+  #queues(): QueueDecl[] {
+    const qopts = this.#qopts;
+    const ex = this.plan.spec.controlExchange ?? this.#ctx.scenario.oslo.controlExchange;
     const queues: QueueDecl[] = [];
-    for (const topic of facet?.topics ?? plan.spec.topics) {
-      queues.push(topicQueue(ex, topic, this.#qopts));
-      queues.push(topicQueue(ex, serverKey(topic, plan.host), this.#qopts));
-      if (plan.spec.fanout) queues.push(fanoutQueue(topic, this.#qopts));
+    for (const [i, topic] of this.#topics.entries()) {
+      queues.push(topicQueue(ex, topic, qopts));
+      queues.push(topicQueue(ex, serverKey(topic, this.plan.host), qopts));
+      if (this.#fanoutIds !== undefined) queues.push(fanoutQueue(topic, qopts, this.#fanoutIds[i]));
     }
-    if (facet?.reply !== false) queues.push(replyQueue(this.#replyQ, this.#qopts));
-    this.#queues = queues;
+    if (this.#hasReply) queues.push(replyQueue(this.#replyQ, qopts));
+    return queues;
   }
 
   get up(): boolean {
@@ -142,12 +171,12 @@ export class EmulatedService {
 
   /** Names of the queues this connection declares (chaos: what a killed process leaves behind). */
   get queueNames(): string[] {
-    return this.#queues.map((q) => q.name);
+    return this.#queues().map((q) => q.name);
   }
 
   /** Calls sent and neither answered nor timed out yet. */
   get pendingCalls(): number {
-    return this.#pending.size;
+    return this.#pending?.size ?? 0;
   }
 
   /** Calls still unanswered (and not timed out) when stop() gave up on them. */
@@ -192,10 +221,7 @@ export class EmulatedService {
       },
     });
     this.#conn = conn;
-    conn.onClose = (err) => {
-      // A connection this service already dropped (consumer cancelled) reports nothing new.
-      if (this.#conn === conn) this.#lost(err === undefined ? 'closed by broker' : err.message);
-    };
+    conn.setHandler(EmulatedService.#events, this);
     await this.#openChannel(conn);
     this.#attempt = 0;
   }
@@ -206,24 +232,16 @@ export class EmulatedService {
    */
   async #openChannel(conn: AmqpClientConnection): Promise<void> {
     const ch = await conn.createConfirmChannel();
-    ch.onClose = () => {
-      // The connection's own close also closes its channels; its onClose comes in the same tick,
-      // so only a channel still current on a still current connection died alone.
-      setImmediate(() => {
-        if (this.#ch === ch && this.#conn === conn && !this.#stopping)
-          this.#channelLost(conn, ch.error?.message ?? 'channel closed');
-      });
-    };
-    ch.onReturn = (m) => this.#onReturn(m);
-    this.#declaredExchanges.clear();
+    this.#declaredExchanges = undefined;
     this.#gate = undefined;
-    for (const q of this.#queues) {
+    const declared = new Set<string>();
+    for (const q of this.#queues()) {
       if (q.exchange !== undefined && q.exchange.name !== '') {
         await ch.assertExchange(q.exchange.name, q.exchange.type, {
           durable: q.exchange.durable,
           autoDelete: q.exchange.autoDelete,
         });
-        this.#declaredExchanges.add(q.exchange.name);
+        declared.add(q.exchange.name);
         if (q.exchange.type === 'topic') this.#ctx.sharedExchange(this.plan.url, q.exchange.name);
       }
       const r = await ch.assertQueue(q.name, {
@@ -235,11 +253,17 @@ export class EmulatedService {
       if (q.bind !== undefined && q.name === q.bind.routingKey && !q.name.includes(`.${this.plan.host}`))
         this.#ctx.sharedQueue(this.plan.url, q.name);
       // oslo consumes with no_ack=False and acks before dispatch (RPC requests acked first).
-      await ch.consume(q.name, (m) => this.#onMessage(ch, q, m), { noAck: false });
+      await ch.consume(q.name, { noAck: false });
     }
     if (this.#conn !== conn || this.#stopping) {
       await ch.close().catch(() => {});
       throw new Error('connection lost while declaring');
+    }
+    // What a publish on this channel need not declare again; kept only where publishes go out
+    // (a listener of oslo's several connections publishes through a send-pool one).
+    if (this.#via === undefined && declared.size > 0) {
+      for (const x of this.#declaredExchanges ?? []) declared.add(x);
+      this.#declaredExchanges = declared;
     }
     this.#ch = ch;
     this.#up = true;
@@ -304,22 +328,48 @@ export class EmulatedService {
     this.#reconnectTimer.unref();
   }
 
+  /**
+   * What every service's connection and channels report, one object for all (a closure per
+   * connection and channel would be ~60 per emulated OVS agent).
+   */
+  static readonly #events: AmqpClientHandler<EmulatedService> = {
+    connectionClosed(svc, conn, err) {
+      // A connection this service already dropped (consumer cancelled) reports nothing new.
+      if (svc.#conn === conn) svc.#lost(err === undefined ? 'closed by broker' : err.message);
+    },
+    channelClosed(svc, ch) {
+      const conn = svc.#conn;
+      // The connection's own close also closes its channels; it reports its close in the same
+      // tick, so only a channel still current on a still current connection died alone.
+      setImmediate(() => {
+        if (svc.#ch === ch && svc.#conn === conn && conn !== undefined && !svc.#stopping)
+          svc.#channelLost(conn, ch.error?.message ?? 'channel closed');
+      });
+    },
+    delivered(svc, ch, queue, m) {
+      svc.#onMessage(ch, queue, m);
+    },
+    returned(svc, _ch, m) {
+      svc.#onReturn(m);
+    },
+  };
+
   #onReturn(m: Returned): void {
     const inner = openEnvelope(m.content);
     const id = typeof inner?._unique_id === 'string' ? inner._unique_id : undefined;
     if (id === undefined) return;
     this.#ctx.accounting.returned(id, Date.now());
-    const r = this.#replies.get(id);
+    const r = this.#replies?.get(id);
     if (r !== undefined) r.returned = true;
   }
 
-  #onMessage(ch: AmqpClientChannel, q: QueueDecl, m: Delivery | null): void {
+  #onMessage(ch: AmqpClientChannel, queue: string, m: Delivery | null): void {
     if (m === null) {
       // basic.cancel from the broker (queue deleted, or its node gone): py-amqp raises
       // ConsumerCancelled, a RecoverableConnectionError, so kombu reconnects and oslo re-declares.
       const conn = this.#conn;
       if (this.#ch === ch && conn !== undefined && !this.#stopping)
-        this.#drop(conn, `consumer of ${q.name} cancelled by the broker`);
+        this.#drop(conn, `consumer of ${queue} cancelled by the broker`);
       return;
     }
     try {
@@ -331,20 +381,23 @@ export class EmulatedService {
     if (inner === undefined) return;
     const uid = typeof inner._unique_id === 'string' ? inner._unique_id : undefined;
     if (uid !== undefined) this.#ctx.accounting.delivered(uid, this.plan.host);
-    if (q.name === this.#replyQ) {
+    if (queue === this.#replyName) {
       this.#onReply(inner);
       return;
     }
     const method0 = typeof inner.method === 'string' ? inner.method : '';
-    if (uid !== undefined && this.#recent.includes(uid)) {
-      this.#ctx.onReceived(this.plan, q.name, method0, uid, true);
+    if (uid !== undefined && this.#recent?.includes(uid) === true) {
+      this.#ctx.onReceived(this.plan, queue, method0, uid, true);
       return;
     }
     if (uid !== undefined) {
-      this.#recent.push(uid);
-      if (this.#recent.length > 16) this.#recent.shift();
+      if (this.#recent === undefined) this.#recent = [uid];
+      else {
+        this.#recent.push(uid);
+        if (this.#recent.length > 16) this.#recent.shift();
+      }
     }
-    this.#ctx.onReceived(this.plan, q.name, method0, uid, false);
+    this.#ctx.onReceived(this.plan, queue, method0, uid, false);
     const msgId = inner._msg_id;
     const replyQ = inner._reply_q;
     if (typeof msgId === 'string' && typeof replyQ === 'string') {
@@ -376,6 +429,7 @@ export class EmulatedService {
     // oslo retries a returned reply every 0.25 s for kombu_missing_consumer_retry_timeout (60 s).
     // The reply goes out on a send-pool connection (AMQPIncomingMessage.reply: PURPOSE_SEND).
     const out = this.#sender();
+    if (out.#replies === undefined) out.#replies = new Map();
     out.#replies.set(msg.uniqueId, { msg, deadline: Date.now() + 60_000, returned: false });
     out.#publish(msg, method);
   }
@@ -384,9 +438,9 @@ export class EmulatedService {
     const msgId = inner._msg_id;
     if (typeof msgId !== 'string') return;
     if (inner.ending === false) return; // call-monitor heartbeat
-    const p = this.#pending.get(msgId);
+    const p = this.#pending?.get(msgId);
     if (p === undefined) return; // late reply after timeout ("No calling threads waiting for msg_id")
-    this.#pending.delete(msgId);
+    this.#endCall(msgId);
     clearTimeout(p.timer);
     const ms = performance.now() - p.start;
     this.#ctx.accounting.answered(p.uniqueId, Date.now());
@@ -453,7 +507,7 @@ export class EmulatedService {
 
   /** A publish the service never got to send: it stopped while holding it. */
   #unsent(out: Outgoing): void {
-    this.#replies.delete(out.msg.uniqueId);
+    this.#replyDone(out.msg.uniqueId);
     this.#ctx.accounting.unsent(out.msg.uniqueId, Date.now(), 'service stopped while disconnected');
     this.#ctx.onConfirm(false);
   }
@@ -482,13 +536,14 @@ export class EmulatedService {
     // notify_send → _publish_and_creates_default_queue: once per (exchange, key) and channel,
     // a queue named like the routing key, bound to it (so notifications wait for a consumer).
     const notifyQueue = msg.kind === 'notification' ? `${ex}\u0000${msg.routingKey}` : undefined;
-    const needExchange = ex !== '' && !this.#declaredExchanges.has(ex);
-    const needQueue = notifyQueue !== undefined && !this.#declaredExchanges.has(notifyQueue);
+    const needExchange = ex !== '' && this.#declaredExchanges?.has(ex) !== true;
+    const needQueue = notifyQueue !== undefined && this.#declaredExchanges?.has(notifyQueue) !== true;
     if (!needExchange && !needQueue) {
       if (this.#gate === undefined) send();
       else this.#after(() => send());
       return;
     }
+    if (this.#declaredExchanges === undefined) this.#declaredExchanges = new Set();
     this.#declaredExchanges.add(ex);
     if (notifyQueue !== undefined) this.#declaredExchanges.add(notifyQueue);
     const type = msg.kind === 'fanout' ? 'fanout' : 'topic';
@@ -538,14 +593,14 @@ export class EmulatedService {
   #confirmed(out: Outgoing, ok: boolean): void {
     const { msg, method } = out;
     const now = Date.now();
-    const r = this.#replies.get(msg.uniqueId);
+    const r = this.#replies?.get(msg.uniqueId);
     if (r !== undefined && ok && r.returned && now < r.deadline && !this.#stopping) {
       r.returned = false;
       const t = setTimeout(() => this.#publish(msg, method), 250);
       t.unref();
       return;
     }
-    this.#replies.delete(msg.uniqueId);
+    this.#replyDone(msg.uniqueId);
     this.#ctx.accounting.confirmed(msg.uniqueId, ok, now);
     this.#ctx.onConfirm(ok);
   }
@@ -634,6 +689,7 @@ export class EmulatedService {
       ),
     );
     return new Promise<CallOutcome>((resolve) => {
+      if (this.#pending === undefined) this.#pending = new Map();
       this.#pending.set(msgId, {
         uniqueId,
         key,
@@ -646,12 +702,22 @@ export class EmulatedService {
     });
   }
 
+  #endCall(msgId: string): void {
+    this.#pending?.delete(msgId);
+    if (this.#pending?.size === 0) this.#pending = undefined;
+  }
+
+  #replyDone(uniqueId: string): void {
+    this.#replies?.delete(uniqueId);
+    if (this.#replies?.size === 0) this.#replies = undefined;
+  }
+
   /** amqpdriver._send: the reply wait (rpc_response_timeout) begins once the call is published. */
   #startReplyWait(msgId: string): void {
-    const p = this.#pending.get(msgId);
+    const p = this.#pending?.get(msgId);
     if (p === undefined || p.timer !== undefined) return;
     p.timer = setTimeout(() => {
-      this.#pending.delete(msgId);
+      this.#endCall(msgId);
       this.#ctx.accounting.timedOut(p.uniqueId, Date.now());
       const ms = performance.now() - p.start;
       this.#ctx.onCall(this.plan, p.key, 'timeout', ms);
@@ -663,9 +729,9 @@ export class EmulatedService {
   /** Closes the connection; with `deleteQueues`, deletes the queues only this service declared. */
   async stop(deleteQueues: boolean): Promise<void> {
     this.#stopping = true;
-    this.#abandoned = this.#pending.size;
+    this.#abandoned = this.#pending?.size ?? 0;
     if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
-    for (const p of this.#pending.values()) clearTimeout(p.timer);
+    for (const p of this.#pending?.values() ?? []) clearTimeout(p.timer);
     // oslo would go on waiting for the broker (retry=None); a stopping emulator cannot.
     const held = this.#held;
     this.#held = [];
@@ -674,7 +740,7 @@ export class EmulatedService {
     const conn = this.#conn;
     this.#up = false;
     if (ch !== undefined && deleteQueues) {
-      for (const q of this.#queues) {
+      for (const q of this.#queues()) {
         const shared =
           q.bind !== undefined && q.name === q.bind.routingKey && !q.name.includes(`.${this.plan.host}`);
         // a stream fanout queue is named like its exchange and shared by every server of the topic
