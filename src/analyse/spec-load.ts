@@ -8,8 +8,9 @@
  * and the oslo fields, without AMQP properties and with the request context cut to the keys that
  * tell a user's request from a service's own admin context (oslo's `_context_*` carries the whole
  * token, roles and service catalog: most of a message's size in memory). The first call or cast
- * with an exchange keeps its whole context: the model copies its keys (emulate/model.ts wireFacts). Strings repeated on
- * every message (topics, methods, exchanges, connections) are shared, not copied per message.
+ * with an exchange keeps its whole context: the model copies its keys (emulate/model.ts
+ * wireFacts). The records are held in columns (spec-records.ts: ~86 bytes a message instead of
+ * ~530 as objects) and read through one small view object per message.
  *
  * A delivery is kept only when it can tell something: its publish was not seen (publishedMessages
  * then uses the delivery), or it is the first delivery with its service evidence (connection,

@@ -1,21 +1,23 @@
 /**
  * The spec's loaded records in columnar form (issue 11: `spec` and `model` hold every published
- * message of a capture, ~290k on the 1.1 GB bench pcap). As objects they were ~530 bytes of heap
+ * message of a capture, 288k on the 1.1 GB bench pcap). As objects they were ~530 bytes of heap
  * each (wire and message objects, the `_unique_id`/`_msg_id` strings, the calls); here a message is
- * a row of typed arrays, ~90 bytes:
+ * a row of 66 bytes in typed arrays plus a 20-byte view:
  *
- * - time, order and sizes in Float64Arrays (exact);
+ * - time in a Float64Array; order and body size in 4 bytes, any value that does not fit aside
+ *   (exact either way);
  * - everything a message shares with many others (kind, exchange, topic, method, server, routing
- *   key, connection, queue, notification fields...) is one interned "shape" per distinct
- *   combination, and the row holds its index: a capture has a few thousand shapes at most;
- * - request ids, contexts (already cut by spec-load.ts) and hints are interned tables, one index
- *   per row;
+ *   key, connection, queue, notification fields, the context cut by spec-load.ts) is one interned
+ *   "shape" per distinct combination, and the row holds its index: 107 shapes on the bench pcap;
+ * - request ids and hints are interned tables, one index per row;
  * - `_msg_id` and `_unique_id` (fresh uuids on every message) are 16 bytes each when they are
- *   uuid hex, as oslo writes them, else kept as strings aside.
+ *   uuid hex, as oslo writes them, else kept as strings aside;
+ * - a call is its call and reply rows and its outcome fields (51 bytes).
  *
- * Consumers still read RpcMessage and RpcCall: each row has a small view object whose getters read
- * the columns (one view per row, so identity-keyed maps and sets work as on records), and a view
- * returns exactly what the compact record object had, including `undefined` where a field was absent.
+ * Columns grow by fixed chunks, never copied. Consumers still read RpcMessage and RpcCall: each
+ * row has a small view object whose getters read the columns (one view per row, so identity-keyed
+ * maps and sets work as on records), and a view returns exactly what the compact record object
+ * had, including `undefined` where a field was absent.
  */
 import type {
   AmqpProperties,
@@ -59,6 +61,8 @@ interface Shape {
   readonly consumerTag: string | undefined;
   readonly replyCode: number | undefined;
   readonly node: string | undefined;
+  /** Index in SpecRecords.contexts. */
+  readonly contextId: number;
 }
 
 /** Unambiguous key part: undefined, strings, numbers (-0 too) and booleans stay distinct. */
@@ -239,7 +243,11 @@ const CHUNK_BITS = 15;
 const CHUNK = 1 << CHUNK_BITS;
 const CHUNK_MASK = CHUNK - 1;
 
-type Numeric = Float64Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>;
+type Numeric =
+  | Float64Array<ArrayBuffer>
+  | Int32Array<ArrayBuffer>
+  | Uint32Array<ArrayBuffer>
+  | Uint8Array<ArrayBuffer>;
 
 /**
  * A column of `width` numbers a row, in fixed chunks of CHUNK rows: appending never copies, and
@@ -277,6 +285,25 @@ class Column<A extends Numeric> {
 
 const f64 = (): Column<Float64Array<ArrayBuffer>> => new Column((n) => new Float64Array(n));
 const i32 = (): Column<Int32Array<ArrayBuffer>> => new Column((n) => new Int32Array(n));
+const ASIDE = 0xffffffff;
+
+/** Numbers that are almost always integers in [0, 2^32 - 1) (order, sizes) in 4 bytes; others aside. */
+class U32Column {
+  readonly #col = new Column((n) => new Uint32Array(n));
+  readonly #other = new Map<number, number>();
+  set(row: number, v: number): void {
+    if (Number.isInteger(v) && v >= 0 && v < ASIDE && !Object.is(v, -0)) this.#col.set(row, v);
+    else {
+      this.#col.set(row, ASIDE);
+      this.#other.set(row, v);
+    }
+  }
+  get(row: number): number {
+    const v = this.#col.get(row);
+    return v === ASIDE ? (this.#other.get(row) ?? 0) : v;
+  }
+}
+
 const u8 = (width = 1): Column<Uint8Array<ArrayBuffer>> => new Column((n) => new Uint8Array(n), width);
 
 const NO_PROPERTIES: AmqpProperties = Object.freeze({});
@@ -293,13 +320,14 @@ export class SpecRecords {
   /** Rows in use. */
   length = 0;
   readonly ts = f64();
-  readonly seq = f64();
-  readonly bodySize = f64();
-  readonly wireBodySize = f64();
+  readonly seq = new U32Column();
+  /** The message's body size; its wire record's, where different (oslo's decoder copies it), aside. */
+  readonly bodySize = new U32Column();
+  readonly wireBodySize = new Map<number, number>();
   readonly shape = i32();
   readonly requestId = i32();
   readonly globalRequestId = i32();
-  readonly context = i32();
+  /** Index in hintsOf, -1: none (per row: in the shape it would make a shape per operation). */
   readonly hints = i32();
   readonly msgId = new IdColumn();
   readonly uniqueId = new IdColumn();
@@ -370,24 +398,22 @@ export class SpecRecords {
       consumerTag: w.consumerTag,
       replyCode: w.replyCode,
       node: w.node,
+      contextId: keepWhole
+        ? this.contexts.add(context)
+        : this.contexts.id(JSON.stringify(Object.entries(context).map(([a, b]) => [a, k(b)])), context),
     };
-    let key = `${connId}`;
-    // every field has its place; the two objects are keyed apart (connection: its id above)
-    for (const v of Object.values(shape)) key += `\u0000${typeof v === 'object' && v !== null ? '' : k(v)}`;
-    key += `\u0000${k(shape.routedQueues)}`;
+    // every field has its place; the two objects are keyed apart (the connection by its id).
+    // join, not `+=`: a Map keeps a key built by `+=` as a rope of every piece
+    const parts: string[] = [`${connId}`, k(shape.routedQueues)];
+    for (const v of Object.values(shape)) parts.push(typeof v === 'object' && v !== null ? '' : k(v));
+    const key = parts.join('\u0000');
     this.shape.set(row, this.shapes.id(key, shape));
     this.ts.set(row, w.ts);
     this.seq.set(row, w.seq);
     this.bodySize.set(row, m.bodySize);
-    this.wireBodySize.set(row, w.bodySize);
+    if (!Object.is(w.bodySize, m.bodySize)) this.wireBodySize.set(row, w.bodySize);
     this.requestId.set(row, this.#str(m.requestId));
     this.globalRequestId.set(row, this.#str(m.globalRequestId));
-    this.context.set(
-      row,
-      keepWhole
-        ? this.contexts.add(context)
-        : this.contexts.id(JSON.stringify(Object.entries(context).map(([a, b]) => [a, k(b)])), context),
-    );
     this.hints.set(row, m.hints === undefined ? -1 : this.hintsOf.id(JSON.stringify(m.hints), m.hints));
     this.msgId.set(row, m.msgId);
     this.uniqueId.set(row, m.uniqueId);
@@ -495,7 +521,8 @@ class WireView {
     return NO_PROPERTIES;
   }
   get bodySize(): number {
-    return this.#r.wireBodySize.get(this.#i);
+    const aside = this.#r.wireBodySize.get(this.#i);
+    return aside === undefined ? this.#r.bodySize.get(this.#i) : aside;
   }
   get node(): string | undefined {
     return this.#r.shapeOf(this.#i).node;
@@ -582,7 +609,7 @@ export class MessageView {
     return this.#r.failure.get(this.#i);
   }
   get context(): Readonly<Record<string, unknown>> {
-    return this.#r.contexts.values[this.#r.context.get(this.#i)] ?? {};
+    return this.#r.contexts.values[this.#r.shapeOf(this.#i).contextId] ?? {};
   }
   get bodySize(): number {
     return this.#r.bodySize.get(this.#i);
