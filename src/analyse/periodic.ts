@@ -142,7 +142,8 @@ export function analyseBackground(
 
   // service → instance → key → acc
   const per = new Map<string, Map<string, Map<string, Acc>>>();
-  const replyOwner = new Map<string, { service: string; instance: string; key: string }>();
+  // the accumulator itself, not its service, instance and key: one entry per background call
+  const replyOwner = new Map<string, Acc>();
   for (const m of background) {
     if (m.kind === 'reply') continue;
     const who = identify(m);
@@ -175,12 +176,11 @@ export function analyseBackground(
     acc.bytes.push(m.bodySize);
     if (inOperation(m.wire.ts)) acc.during++;
     acc.ts.push(m.wire.ts);
-    if (m.kind === 'call' && m.msgId !== undefined) replyOwner.set(m.msgId, { ...who, key });
+    if (m.kind === 'call' && m.msgId !== undefined) replyOwner.set(m.msgId, acc);
   }
   for (const m of background) {
     if (m.kind !== 'reply' || m.msgId === undefined || m.ending === false) continue;
-    const o = replyOwner.get(m.msgId);
-    const acc = o === undefined ? undefined : per.get(o.service)?.get(o.instance)?.get(o.key);
+    const acc = replyOwner.get(m.msgId);
     if (acc !== undefined) acc.replies++;
   }
 

@@ -286,7 +286,8 @@ export function groupOperations(
       episodes.push(...splitByGap(g, EPISODE_GAP_MS));
       continue;
     }
-    pending.push({ messages: [...g], starter: named, ids: idsOf(g), links: new Map(), ...spanOf(g) });
+    // the group itself, not a copy: groups is cleared below
+    pending.push({ messages: g, starter: named, ids: idsOf(g), links: new Map(), ...spanOf(g) });
   }
   groups.clear();
   const joined = joinInstanceEvents(pending);
