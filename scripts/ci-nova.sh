@@ -3,7 +3,8 @@
 # MariaDB; server create / stop / start / reboot / delete and a 3-server create (one request,
 # min_count 3) while rpcscope's inputs are captured (tcpdump pcap + rabbitmq_tracing log per
 # scenario); then `rpcscope spec` over the captures and test/e2e/nova-spec.test.ts checks the spec
-# against what nova's source does. Cleans up after itself (rig processes, vhost, user, databases).
+# against what nova's source does, and src/emulate/nova-conductor.test.ts runs 5 emulated
+# nova-computes against the rig's real nova-conductor. Cleans up after itself (rig processes, vhost, user, databases).
 #
 #   scripts/ci-nova.sh [--keep DIR]     keep the captures and the spec (md, json, html) in DIR
 #   RIG_RECORD=1 scripts/ci-nova.sh     also copy boot-3 and reboot into test/fixtures/nova-rig
@@ -81,6 +82,8 @@ npx tsx src/cli/main.ts spec "$OUT/boot-3.pcap" --format json -o "$OUT/spec-boot
 log "spec written"
 
 RPCSCOPE_NOVA_CAPTURES=$OUT node --import tsx --test --test-reporter=spec test/e2e/nova-spec.test.ts
+# emulated nova-computes against this rig's real nova-conductor: 5 computes listed up by nova-api
+RPCSCOPE_NOVA_RIG=$RIG_VAR node --import tsx --test --test-reporter=spec src/emulate/nova-conductor.test.ts
 
 if [ "${RIG_RECORD:-0}" = 1 ]; then
   for s in boot-3 reboot; do cp "$OUT/$s.tracing.json" "$OUT/$s.api.jsonl" "$ROOT/test/fixtures/nova-rig/"; done
