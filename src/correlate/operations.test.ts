@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { RpcKind, RpcMessage } from '../records.ts';
 import { decodeRpc } from '../wire/oslo/decode.ts';
 import { knownSender } from './aliases.ts';
-import { buildOperations, publisherService, startsOperation } from './operations.ts';
+import { buildOperations, hashId, publisherService, startsOperation } from './operations.ts';
 
 const USER = { user_id: 'admin', remote_address: '127.0.0.1', request_id: '' };
 const ADMIN = { user_id: null, remote_address: null };
@@ -119,6 +119,37 @@ test('groups by request id, joins replies by msg id, names and counts servers', 
   assert.equal(a.steps[1]?.latencyMs, 250);
   assert.equal(a.steps[0]?.offsetMs, 0);
   assert.equal(a.lifelines[0], 'nova-api');
+});
+
+test('replies join their own call when two _msg_ids hash alike', () => {
+  // replies are joined through a table keyed by a hash of the id: these two collide
+  const [x, y] = ['msg-94990', 'msg-110886'];
+  assert.equal(hashId(x), hashId(y));
+  const op = (t0: number, req: string, id: string, conn: string): RpcMessage[] => {
+    const ctx = { ...USER, request_id: req };
+    return [
+      msg(t0, 'cast', 'conductor', { method: 'schedule_and_build_instances', requestId: req, context: ctx }),
+      msg(t0 + 50, 'call', 'scheduler', {
+        method: 'select_destinations',
+        requestId: req,
+        msgId: id,
+        context: ctx,
+      }),
+      msg(t0 + 300, 'reply', 'reply_x', { msgId: id, conn }),
+    ];
+  };
+  const g = buildOperations([...op(1000, 'req-x', x, 'sched-x'), ...op(1100, 'req-y', y, 'sched-y')], []);
+  assert.equal(g.background.length, 0);
+  for (const [o, id] of [
+    [g.operations[0], x],
+    [g.operations[1], y],
+  ] as const) {
+    assert.equal(o?.steps.length, 3);
+    const reply = o?.steps.find((s) => s.kind === 'reply');
+    assert.equal(reply?.msgId, id);
+    assert.equal(reply?.replyToSeq, 1);
+    assert.equal(o?.steps[1]?.latencyMs, 250);
+  }
 });
 
 test('periodic-context nova-object RPC stays background and is noted on the operation', () => {

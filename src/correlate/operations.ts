@@ -228,25 +228,18 @@ export function groupOperations(
   options: GroupOptions,
   onOperation: (op: Operation) => void,
 ): RpcMessage[] {
-  // one map for both: a capture has a call per two messages, and each key is a string of its own
-  const byMsgId = new Map<string, ByMsgId>();
-  const entry = (id: string): ByMsgId => {
-    let e = byMsgId.get(id);
-    if (e === undefined) {
-      e = { message: undefined, call: undefined };
-      byMsgId.set(id, e);
-    }
-    return e;
+  // the last call message and the last RpcCall of each `_msg_id` (what replies are joined by)
+  const byMsgId: ByMsgId = {
+    message: new ByIdTable<RpcMessage>((m) => m.msgId),
+    call: new ByIdTable<RpcCall>((c) => c.call.msgId),
   };
-  for (const c of calls) if (c.call.msgId !== undefined) entry(c.call.msgId).call = c;
-  for (const m of msgs) if (m.kind === 'call' && m.msgId !== undefined) entry(m.msgId).message = m;
+  for (const c of calls) if (c.call.msgId !== undefined) byMsgId.call.set(c.call.msgId, c);
+  for (const m of msgs) if (m.kind === 'call' && m.msgId !== undefined) byMsgId.message.set(m.msgId, m);
 
   // the request id of a message; replies take their call's
   const reqOf = (m: RpcMessage): string | undefined => {
-    if (m.kind === 'reply' && m.msgId !== undefined) {
-      const e = byMsgId.get(m.msgId);
-      return e?.message?.requestId ?? e?.call?.call.requestId;
-    }
+    if (m.kind === 'reply' && m.msgId !== undefined)
+      return byMsgId.message.get(m.msgId)?.requestId ?? byMsgId.call.get(m.msgId)?.call.requestId;
     return m.requestId;
   };
 
@@ -309,8 +302,52 @@ export function groupOperations(
 
 /** The last call message and the last RpcCall with a `_msg_id` (what replies are joined by). */
 interface ByMsgId {
-  message: RpcMessage | undefined;
-  call: RpcCall | undefined;
+  readonly message: ByIdTable<RpcMessage>;
+  readonly call: ByIdTable<RpcCall>;
+}
+
+/**
+ * Values by an id (`_msg_id`) keyed by a small-integer hash of it, not by the id: a capture has a
+ * call per two messages, and a spec load's ids are strings made per read (spec-records.ts), so a
+ * Map by id kept one ~56-byte string and one entry object per call (14 MB on the 1.1 GB bench
+ * capture). Ids whose hashes collide share an array; a value's id is read back to tell them apart.
+ */
+class ByIdTable<T extends object> {
+  readonly #byHash = new Map<number, T | T[]>();
+  readonly #idOf: (v: T) => string | undefined;
+  constructor(idOf: (v: T) => string | undefined) {
+    this.#idOf = idOf;
+  }
+
+  /** Sets id's value (a later one replaces it). */
+  set(id: string, v: T): void {
+    const h = hashId(id);
+    const e = this.#byHash.get(h);
+    if (e === undefined) this.#byHash.set(h, v);
+    else if (Array.isArray(e)) {
+      const i = e.findIndex((x) => this.#idOf(x) === id);
+      if (i >= 0) e[i] = v;
+      else e.push(v);
+    } else if (this.#idOf(e) === id) this.#byHash.set(h, v);
+    else this.#byHash.set(h, [e, v]);
+  }
+
+  get(id: string): T | undefined {
+    const e = this.#byHash.get(hashId(id));
+    if (e === undefined) return undefined;
+    if (Array.isArray(e)) return e.find((x) => this.#idOf(x) === id);
+    return this.#idOf(e) === id ? e : undefined;
+  }
+}
+
+/**
+ * FNV-1a over the id's char codes, to 30 bits: a Smi, which a Map key holds without a heap number.
+ * Exported for the test that joins replies of colliding ids.
+ */
+export function hashId(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return (h ^ (h >>> 15)) & 0x3fffffff;
 }
 
 /** Messages of one service context further apart than this are separate bursts (episodes). */
@@ -532,7 +569,7 @@ interface Learned {
 
 function learnConnections(
   msgs: readonly RpcMessage[],
-  byMsgId: ReadonlyMap<string, ByMsgId>,
+  byMsgId: ByMsgId,
   resolve: ServiceResolver | undefined,
 ): Learned {
   // a connection that publishes the reply to a call sent to topic T is the service consuming T
@@ -540,7 +577,7 @@ function learnConnections(
   const byConnection = new Map<string, string>();
   for (const m of msgs) {
     if (m.kind !== 'reply' || m.msgId === undefined || m.wire.connection === undefined) continue;
-    const call = byMsgId.get(m.msgId)?.message;
+    const call = byMsgId.message.get(m.msgId);
     if (call !== undefined) byConnection.set(m.wire.connection.id, serviceOfTopic(call.topic));
   }
   return { byConnection, resolve };
@@ -581,7 +618,7 @@ function receiverOf(m: RpcMessage): string {
 function buildOne(
   p: PendingOp,
   reqOf: (m: RpcMessage) => string | undefined,
-  byMsgId: ReadonlyMap<string, ByMsgId>,
+  byMsgId: ByMsgId,
   learned: Learned,
 ): Operation {
   const starter = p.starter;
@@ -630,7 +667,7 @@ function buildOne(
       continue;
     }
     const sender = senderOf(m, learned);
-    const c = m.kind === 'call' && m.msgId !== undefined ? byMsgId.get(m.msgId)?.call : undefined;
+    const c = m.kind === 'call' && m.msgId !== undefined ? byMsgId.call.get(m.msgId) : undefined;
     const step: OperationStep = {
       ...base,
       from: sender.name,
