@@ -280,7 +280,10 @@ export function groupOperations(
       continue;
     }
     // the group itself, not a copy: groups is cleared below
-    pending.push({ messages: g, starter: named, ids: idsOf(g), links: new Map(), ...spanOf(g) });
+    // most operations name no resource and link nothing: they share one empty id set and have no
+    // link map until one is linked (an empty Map or Set is ~100 bytes, one per operation)
+    const ids = g.some((m) => m.hints?.ids !== undefined) ? idsOf(g) : NO_IDS;
+    pending.push({ messages: g, starter: named, ids, links: undefined, ...spanOf(g) });
   }
   groups.clear();
   const joined = joinInstanceEvents(pending);
@@ -359,11 +362,12 @@ interface PendingOp {
   messages: RpcMessage[];
   /** The message that names the operation. */
   starter: RpcMessage;
-  ids: Set<string>;
+  /** NO_IDS (shared) while it names none. */
+  ids: ReadonlySet<string>;
   startMs: number;
   endMs: number;
   /** Linked message → why. */
-  links: Map<RpcMessage, string>;
+  links: Map<RpcMessage, string> | undefined;
 }
 
 function spanOf(g: readonly RpcMessage[]): { startMs: number; endMs: number } {
@@ -454,9 +458,13 @@ function linkReactions(ops: PendingOp[], episodes: RpcMessage[][], background: R
     const why = `shares resource ${best.id}; ${afterMs <= 0 ? 'during the operation' : `${afterMs} ms after its last message`}; own request id ${req ?? 'none'}`;
     for (const m of e.messages) {
       op.messages.push(m);
+      op.links ??= new Map();
       op.links.set(m, why);
     }
-    for (const id of e.ids) op.ids.add(id);
+    // e.ids is not empty here (latestSharing found one of them in op.ids)
+    const ids = op.ids === NO_IDS ? new Set<string>() : (op.ids as Set<string>);
+    for (const id of e.ids) ids.add(id);
+    op.ids = ids;
     op.endMs = Math.max(op.endMs, e.endMs);
   }
 }
@@ -487,6 +495,7 @@ function joinInstanceEvents(ops: readonly PendingOp[]): PendingOp[] {
     const why = `external event for instance ${best.id} (neutron → nova-api); ${afterMs <= 0 ? 'during the operation' : `${afterMs} ms after its last message`}; own request id ${e.starter.requestId ?? 'none'}`;
     for (const m of e.messages) {
       op.messages.push(m);
+      op.links ??= new Map();
       op.links.set(m, why);
     }
     op.endMs = Math.max(op.endMs, e.endMs);
@@ -631,7 +640,7 @@ function buildOne(
   let globalRequestId: string | undefined;
   for (const m of sorted) {
     const r = reqOf(m);
-    const link = p.links.get(m);
+    const link = p.links?.get(m);
     if (r !== undefined && !requestIds.includes(r) && link === undefined) requestIds.push(r);
     if (m.globalRequestId !== undefined && globalRequestId === undefined) globalRequestId = m.globalRequestId;
     const seq = steps.length;
@@ -707,7 +716,7 @@ function buildOne(
   const aliasName = byEvent
     ? eventAlias(starter.eventType ?? '')
     : (moveActionOf(starter, sorted) ?? alias?.alias);
-  const inferredLinks = p.links.size;
+  const inferredLinks = p.links?.size ?? 0;
   return {
     id: requestIds[0] ?? 'unknown',
     name: byEvent
