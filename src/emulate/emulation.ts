@@ -6,9 +6,9 @@
  */
 import amqp from 'amqplib';
 import { ManagementClient } from '../broker/management.ts';
+import { boundYoungGeneration } from '../util/heap.ts';
 import { redactUrl } from '../util/url.ts';
 import { Accounting } from './accounting.ts';
-import { boundYoungGeneration } from './heap.ts';
 import { planServices, prng, type ServicePlan } from './plan.ts';
 import { EmulatedProcess, type EmulatedUnit } from './process.ts';
 import { managementUrlFor, Sampler, vhostOf } from './sampler.ts';

@@ -38,7 +38,7 @@ export interface EmulationOptions {
   /** Seed of the PRNG that draws delays, sizes, jitter and targets. */
   readonly seed?: number;
   /**
-   * Keep V8's young generation at its initial size for the whole process (src/emulate/heap.ts;
+   * Keep V8's young generation at its initial size for the whole process (util/heap.ts;
    * default true): ~19 MiB less RSS after a ramp-up of thousands of connections.
    */
   readonly boundHeap?: boolean;
