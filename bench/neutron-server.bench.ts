@@ -25,21 +25,20 @@
  * taken down (down.sh --wipe) only if this run brought it up.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runEmulation } from '../src/emulate/emulator.ts';
 import { agentResyncOperation, NEUTRON_EXCHANGE, neutronServices } from '../src/emulate/neutron.ts';
 import { parseScenario } from '../src/emulate/scenario.ts';
 import type { MethodStats } from '../src/emulate/types.ts';
+import { cell, ms, queueDepth, treeCpuSeconds } from './real-server.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RIG_VAR = process.env.RIG_VAR ?? '/tmp/rpcscope-nrig';
 const API = `http://127.0.0.1:${process.env.RIG_NEUTRON_PORT ?? 29696}/v2.0`;
 const VHOST = process.env.RIG_NEUTRON_VHOST ?? 'neutron';
 const AMQP_USER = process.env.RIG_NEUTRON_AMQP_USER ?? 'rpcscope-nrig-neutron';
-const MGMT = 'http://127.0.0.1:15672/api';
-const MGMT_AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
 const STEPS = (process.env.RPCSCOPE_BENCH_AGENTS ?? '25,100,250,500')
   .split(',')
   .map(Number)
@@ -157,47 +156,6 @@ export function realServerScenario(
   );
 }
 
-/** utime + stime (s) of a process and all its descendants (neutron-server forks its workers). */
-function treeCpuSeconds(root: number): number | undefined {
-  const parent = new Map<number, number>();
-  const cpu = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      parent.set(Number(d), Number(f[1]));
-      cpu.set(Number(d), (Number(f[11]) + Number(f[12])) / 100);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  if (!cpu.has(root)) return undefined;
-  let sum = 0;
-  for (const [pid, c] of cpu) {
-    let p: number | undefined = pid;
-    while (p !== undefined && p > 1 && p !== root) p = parent.get(p);
-    if (p === root) sum += c;
-  }
-  return sum;
-}
-
-async function queueDepth(name: string): Promise<number | undefined> {
-  const r = await fetch(
-    `${MGMT}/queues/${encodeURIComponent(VHOST)}/${encodeURIComponent(name)}?columns=messages`,
-    {
-      headers: { authorization: MGMT_AUTH },
-      signal: AbortSignal.timeout(5000),
-    },
-  ).catch(() => undefined);
-  if (r?.ok !== true) return undefined;
-  return ((await r.json()) as { messages?: number }).messages;
-}
-
-const ms = (x: number | undefined) =>
-  x === undefined ? '-' : x >= 1000 ? `${(x / 1000).toFixed(1)}s` : `${x.toFixed(0)}`;
-const cell = (m: MethodStats | undefined) =>
-  m === undefined ? '-' : `${m.ok}/${m.calls} ${m.timeouts}t ${m.remoteErrors}e`;
-
 async function main(): Promise<void> {
   let broughtUp = false;
   if (!(await rigUp())) {
@@ -241,8 +199,8 @@ async function main(): Promise<void> {
           if (registeredAt === undefined && mine.length >= want) registeredAt = t;
           maxDown = Math.max(maxDown, down);
           if (down > 0) downSamples++;
-          const rq = (await queueDepth('q-reports-plugin')) ?? 0;
-          const pq = (await queueDepth('q-plugin')) ?? 0;
+          const rq = (await queueDepth(VHOST, 'q-reports-plugin')) ?? 0;
+          const pq = (await queueDepth(VHOST, 'q-plugin')) ?? 0;
           maxReports = Math.max(maxReports, rq);
           maxPlugin = Math.max(maxPlugin, pq);
           log(
@@ -311,7 +269,7 @@ async function main(): Promise<void> {
       );
       log(`step done: ${rows.at(-1)}`);
       // late report_state calls still queued would re-create deleted rows: let them drain first
-      for (let i = 0; i < 60 && ((await queueDepth('q-reports-plugin')) ?? 0) > 0; i++)
+      for (let i = 0; i < 60 && ((await queueDepth(VHOST, 'q-reports-plugin')) ?? 0) > 0; i++)
         await new Promise((res) => setTimeout(res, 1000));
       const deleted = await deleteAgents();
       log(`deleted ${deleted} emulated agents from neutron's agents table`);

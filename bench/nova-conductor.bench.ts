@@ -38,6 +38,7 @@ import {
 } from '../src/emulate/nova.ts';
 import { ensureComputes, NovaConductorClient, NovaConductorError } from '../src/emulate/nova-conductor.ts';
 import type { MethodStats } from '../src/emulate/types.ts';
+import { cell, ms, queueDepth, treeCpuSeconds } from './real-server.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RIG_VAR = process.env.RIG_VAR ?? '/tmp/rpcscope-rig';
@@ -113,30 +114,6 @@ export async function destroyEmulated(client: NovaConductorClient, api = API): P
   return hosts.length;
 }
 
-/** utime + stime (s) of a process and all its descendants (nova-conductor forks its worker). */
-function treeCpuSeconds(root: number): number | undefined {
-  const parent = new Map<number, number>();
-  const cpu = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      parent.set(Number(d), Number(f[1]));
-      cpu.set(Number(d), (Number(f[11]) + Number(f[12])) / 100);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  if (!cpu.has(root)) return undefined;
-  let sum = 0;
-  for (const [pid, c] of cpu) {
-    let p: number | undefined = pid;
-    while (p !== undefined && p > 1 && p !== root) p = parent.get(p);
-    if (p === root) sum += c;
-  }
-  return sum;
-}
-
 /** The machine's MariaDB server (the rig's database), by its command name. */
 function mariadbPid(): number | undefined {
   for (const d of readdirSync('/proc')) {
@@ -178,20 +155,6 @@ async function deleteLeftQueues(): Promise<number> {
     }).catch(() => undefined);
   return left.length;
 }
-
-async function queueDepth(name: string): Promise<number | undefined> {
-  const r = await fetch(
-    `${MGMT}/queues/${encodeURIComponent(VHOST)}/${encodeURIComponent(name)}?columns=messages`,
-    { headers: { authorization: MGMT_AUTH }, signal: AbortSignal.timeout(5000) },
-  ).catch(() => undefined);
-  if (r?.ok !== true) return undefined;
-  return ((await r.json()) as { messages?: number }).messages;
-}
-
-const ms = (x: number | undefined) =>
-  x === undefined ? '-' : x >= 1000 ? `${(x / 1000).toFixed(1)}s` : `${x.toFixed(0)}`;
-const cell = (m: MethodStats | undefined) =>
-  m === undefined ? '-' : `${m.ok}/${m.calls} ${m.timeouts}t ${m.remoteErrors}e`;
 
 async function rigUp(): Promise<boolean> {
   return listComputes().then(
@@ -247,7 +210,7 @@ async function main(): Promise<void> {
           maxListed = Math.max(maxListed, mine.length);
           maxDown = Math.max(maxDown, down);
           if (down > 0) downSamples++;
-          const q = (await queueDepth('conductor')) ?? 0;
+          const q = (await queueDepth(VHOST, 'conductor')) ?? 0;
           maxBacklog = Math.max(maxBacklog, q);
           log(`  t=${t.toFixed(0)}s computes ${mine.length}/${n} down ${down} conductor backlog ${q}`);
         } catch (e) {
