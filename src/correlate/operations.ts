@@ -437,17 +437,27 @@ function latestSharing(
  * (sync_routers → update_device_list); the link is marked inferred. Heartbeats never link.
  */
 function linkReactions(ops: PendingOp[], episodes: RpcMessage[][], background: RpcMessage[]): void {
-  const eps = episodes
+  const eps: { messages: RpcMessage[]; ids: ReadonlySet<string>; startMs: number; endMs: number }[] = [];
+  for (const all of episodes) {
+    // A heartbeat is background, but an agent sends it with the same context as its reactions
+    // (neutron's OVS agent: report_state and network_update's get_network_details both use the
+    // agent's one admin context), so a report_state that falls within EPISODE_GAP_MS of a
+    // reaction must not take the reaction to the background with it.
+    const e = all.some((m) => m.method === 'report_state')
+      ? all.filter((m) => m.method !== 'report_state')
+      : all;
+    if (e !== all) for (const m of all) if (m.method === 'report_state') background.push(m);
+    if (e.length === 0) continue;
     // most episodes name no resource (periodic work): they share one empty set, not one each
-    .map((e) => ({
+    eps.push({
       messages: e,
       ids: e.some((m) => m.hints?.ids !== undefined) ? idsOf(e) : NO_IDS,
       ...spanOf(e),
-    }))
-    .sort((a, b) => a.startMs - b.startMs);
+    });
+  }
+  eps.sort((a, b) => a.startMs - b.startMs);
   for (const e of eps) {
-    const heartbeat = e.messages.some((m) => m.method === 'report_state');
-    const best = heartbeat ? undefined : latestSharing(ops, e.ids, e.startMs);
+    const best = latestSharing(ops, e.ids, e.startMs);
     if (best === undefined) {
       background.push(...e.messages);
       continue;
