@@ -10,11 +10,14 @@ export {
   analyseBackground,
   buildSpec,
   loadSpecInput,
+  readSpec,
   type Spec,
   type SpecInput,
   type SpecLoaded,
   type SpecOperation,
   type SpecOptions,
+  type SpecRead,
+  type SpecStreamOptions,
 } from './analyse/index.ts';
 export { Cluster, type QueueMode } from './broker/cluster.ts';
 

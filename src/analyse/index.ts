@@ -3,6 +3,7 @@
 export { backgroundPerHypervisorPerMinute, HEADLINE_BACKGROUND_CAPTURE } from './headline.ts';
 export {
   analyseBackground,
+  BackgroundAccumulator,
   type BackgroundOptions,
   type BackgroundService,
   type PeriodicRpc,
@@ -17,5 +18,15 @@ export {
   type SpecOptions,
   type SpecRpc,
   type SpecScaling,
+  SpecFold,
+  type SpecWindow,
 } from './spec.ts';
 export { loadSpecInput, type SpecLoaded, type SpecLoadOptions } from './spec-load.ts';
+export {
+  HOLD_MESSAGES,
+  QUIET_MS,
+  readSpec,
+  type SpecRead,
+  type SpecStreamOptions,
+  type SpecWireFacts,
+} from './spec-stream.ts';

@@ -78,17 +78,7 @@ class Compactor {
   #redundant(m: RpcMessage): boolean {
     if (m.wire.event !== 'deliver' || m.uniqueId === undefined || !this.#published.has(m.uniqueId))
       return false;
-    const c = m.wire.connection;
-    const k = [
-      c?.id ?? '',
-      c?.name ?? '',
-      m.kind,
-      m.exchange,
-      m.topic,
-      m.wire.queue ?? '',
-      m.wire.routingKey,
-      m.replyQ ?? '',
-    ].join('\u0000');
+    const k = deliveryEvidence(m);
     if (this.#evidence.has(k)) return true;
     this.#evidence.add(k);
     return false;
@@ -113,15 +103,35 @@ class Compactor {
 
   #shrink(m: RpcMessage, fullContext = false): MessageView {
     if (fullContext) return this.records.add(m, { ...m.context }, true);
-    let context: Record<string, unknown> | undefined;
-    for (const k of CONTEXT_KEYS) {
-      const v = m.context[k];
-      if (v === undefined) continue;
-      context ??= {};
-      context[k] = v;
-    }
-    return this.records.add(m, context ?? NO_CONTEXT, false);
+    return this.records.add(m, cutContext(m), false);
   }
+}
+
+/** The context keys the spec reads (CONTEXT_KEYS), shared when there are none. */
+export function cutContext(m: RpcMessage): Readonly<Record<string, unknown>> {
+  let context: Record<string, unknown> | undefined;
+  for (const k of CONTEXT_KEYS) {
+    const v = m.context[k];
+    if (v === undefined) continue;
+    context ??= {};
+    context[k] = v;
+  }
+  return context ?? NO_CONTEXT;
+}
+
+/** What a delivery tells of the service consuming it (correlate/services.ts ServiceEvidence). */
+export function deliveryEvidence(m: RpcMessage): string {
+  const c = m.wire.connection;
+  return [
+    c?.id ?? '',
+    c?.name ?? '',
+    m.kind,
+    m.exchange,
+    m.topic,
+    m.wire.queue ?? '',
+    m.wire.routingKey,
+    m.replyQ ?? '',
+  ].join('\u0000');
 }
 
 export async function loadSpecInput(
@@ -186,7 +196,7 @@ export async function loadSpecInput(
  * not be read, the skipped counts with the first located issues; and the error code whose exit
  * status the command ends with (undefined: everything was read cleanly).
  */
-export function specInputProblems(loaded: SpecLoaded): {
+export function specInputProblems(loaded: Pick<SpecLoaded, 'failed' | 'skipped'>): {
   readonly lines: readonly string[];
   readonly code?: 'RPCSCOPE_INPUT_NOT_FOUND' | 'RPCSCOPE_INPUT_FORMAT' | 'RPCSCOPE_INPUT_DAMAGED';
 } {

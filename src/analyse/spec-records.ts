@@ -193,6 +193,69 @@ export class UniqueIdIndex {
   }
 }
 
+/**
+ * A set of ids kept as two independent 32-bit hashes, not the ids: 16 bytes an id at the table's
+ * worst load, for ids whose rows are gone (spec-stream.ts: the publishes of a folded chunk, which
+ * later deliveries are matched to). A false `has` needs both hashes of two ids to collide.
+ */
+export class HashedIds {
+  /** Pairs (h1, h2); h2 is odd, so (0, 0) marks an empty slot. */
+  #t = new Int32Array(1 << 12);
+  #n = 0;
+
+  get size(): number {
+    return this.#n;
+  }
+
+  static #hashes(v: string): [number, number] {
+    let a = 0x811c9dc5;
+    let b = 5381;
+    for (let i = 0; i < v.length; i++) {
+      const c = v.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = (Math.imul(b, 33) + c) | 0;
+    }
+    return [a ^ (a >>> 15), b | 1];
+  }
+
+  #slot(a: number, b: number): number {
+    const t = this.#t;
+    const mask = (t.length >> 1) - 1;
+    for (let i = (a ^ (b >>> 7)) & mask; ; i = (i + 1) & mask) {
+      const x = t[2 * i] ?? 0;
+      const y = t[2 * i + 1] ?? 0;
+      if ((x === 0 && y === 0) || (x === a && y === b)) return i;
+    }
+  }
+
+  add(v: string): void {
+    const [a, b] = HashedIds.#hashes(v);
+    if ((this.#n + 1) * 4 > this.#t.length) {
+      const old = this.#t;
+      this.#t = new Int32Array(old.length * 2);
+      for (let i = 0; i < old.length; i += 2) {
+        const x = old[i] ?? 0;
+        const y = old[i + 1] ?? 0;
+        if (x === 0 && y === 0) continue;
+        const j = this.#slot(x, y);
+        this.#t[2 * j] = x;
+        this.#t[2 * j + 1] = y;
+      }
+    }
+    const i = this.#slot(a, b);
+    if (this.#t[2 * i + 1] === b && this.#t[2 * i] === a) return;
+    this.#t[2 * i] = a;
+    this.#t[2 * i + 1] = b;
+    this.#n++;
+  }
+
+  has(v: string): boolean {
+    const [a, b] = HashedIds.#hashes(v);
+    const i = this.#slot(a, b);
+    return this.#t[2 * i] === a && this.#t[2 * i + 1] === b;
+  }
+}
+
 /** A per-message id (`_msg_id`, `_unique_id`): 16 bytes when it is uuid hex, else the string aside. */
 export class IdColumn {
   readonly #bytes = u8(16);
@@ -356,8 +419,16 @@ export class SpecRecords {
     return v === undefined ? -1 : this.strings.id(v, v);
   }
 
-  /** Appends a message (its context already cut by the caller); returns its view. */
-  add(m: RpcMessage, context: Readonly<Record<string, unknown>>, keepWhole: boolean): MessageView {
+  /**
+   * Appends a message (its context already cut by the caller); returns its view: `view` when given
+   * (a row moved here from another store keeps its identity), else a new one.
+   */
+  add(
+    m: RpcMessage,
+    context: Readonly<Record<string, unknown>>,
+    keepWhole: boolean,
+    view?: MessageView,
+  ): MessageView {
     const row = this.length;
     const w = m.wire;
     const c = w.connection;
@@ -418,14 +489,15 @@ export class SpecRecords {
     this.msgId.set(row, m.msgId);
     this.uniqueId.set(row, m.uniqueId);
     if (m.failure !== undefined) this.failure.set(row, m.failure);
-    const view = new MessageView(this, row);
-    this.views.push(view);
+    if (view !== undefined) view.rebind(this, row);
+    const v = view ?? new MessageView(this, row);
+    this.views.push(v);
     this.length = row + 1;
-    return view;
+    return v;
   }
 
-  /** Appends a call of two rows already added (reply: -1 when none); returns its view. */
-  addCall(c: RpcCall, callRow: number, replyRow: number): CallView {
+  /** Appends a call of two rows already added (reply: -1 when none); returns its view (`view`, moved, when given). */
+  addCall(c: RpcCall, callRow: number, replyRow: number, view?: CallView): CallView {
     const i = this.callCount;
     this.callRow.set(i, callRow);
     this.replyRow.set(i, replyRow);
@@ -451,7 +523,9 @@ export class SpecRecords {
     }
     this.callHas.set(i, has);
     this.callCount = i + 1;
-    return new CallView(this, i);
+    if (view === undefined) return new CallView(this, i);
+    view.rebind(this, i);
+    return view;
   }
 
   shapeOf(row: number): Shape {
@@ -531,11 +605,20 @@ class WireView {
 
 /** A row read as an RpcMessage. */
 export class MessageView {
-  readonly #r: SpecRecords;
-  readonly #i: number;
+  #r: SpecRecords;
+  #i: number;
   constructor(r: SpecRecords, i: number) {
     this.#r = r;
     this.#i = i;
+  }
+  /** Its row moved to another store (spec-stream.ts compacts what it holds). */
+  rebind(r: SpecRecords, i: number): void {
+    this.#r = r;
+    this.#i = i;
+  }
+  /** The store it reads. */
+  get records(): SpecRecords {
+    return this.#r;
   }
   /** Made per read, not kept: short-lived, where one per row would be ~6 MB on the bench capture. */
   get wire(): WireView {
@@ -622,11 +705,20 @@ export class MessageView {
 
 /** A call read as an RpcCall: its call and reply rows, without deliveries (nothing in the spec reads them). */
 export class CallView {
-  readonly #r: SpecRecords;
-  readonly #i: number;
+  #r: SpecRecords;
+  #i: number;
   constructor(r: SpecRecords, i: number) {
     this.#r = r;
     this.#i = i;
+  }
+  /** Its row moved to another store (spec-stream.ts compacts what it holds). */
+  rebind(r: SpecRecords, i: number): void {
+    this.#r = r;
+    this.#i = i;
+  }
+  /** The store it reads. */
+  get records(): SpecRecords {
+    return this.#r;
   }
   get call(): RpcMessage {
     return asMessage(this.#r.views[this.#r.callRow.get(this.#i)] as MessageView);

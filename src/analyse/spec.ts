@@ -8,7 +8,7 @@ import type { Operation, ServiceResolver } from '../correlate/operations.ts';
 import { groupOperations, publishedMessages, stepLabel } from '../correlate/operations.ts';
 import type { RpcCall, RpcKind, RpcMessage } from '../records.ts';
 import { backgroundPerHypervisorPerMinute } from './headline.ts';
-import { analyseBackground, type BackgroundService } from './periodic.ts';
+import { BackgroundAccumulator, type BackgroundService } from './periodic.ts';
 import { OperationAggregator, round1 } from './spec-aggregate.ts';
 import { type CountStat, fitLine } from './spec-stats.ts';
 
@@ -125,54 +125,84 @@ export interface SpecOptions {
 }
 
 export function buildSpec(input: SpecInput, options: SpecOptions = {}): Spec {
-  const published = publishedMessages(input.messages);
-  const kinds = new OperationAggregator();
-  const operationWindows: { startMs: number; endMs: number }[] = [];
-  let operationMessages = 0;
-  // operations are folded as they are built: none is kept but each kind's example
-  const backgroundMessages = groupOperations(
-    published,
-    input.calls,
-    options.resolve ? { resolve: options.resolve } : {},
-    (op) => {
-      kinds.add(op);
-      operationWindows.push({ startMs: op.startMs, endMs: op.endMs });
-      operationMessages += op.steps.length;
-    },
-  );
-  const windowMs =
-    input.segments !== undefined && input.segments.length > 0
-      ? input.segments.reduce((s, g) => s + Math.max(0, g.endMs - g.startMs), 0)
-      : Math.max(0, input.endMs - input.startMs);
-  const background = analyseBackground(backgroundMessages, {
-    windowMs,
-    ...(input.segments !== undefined ? { segments: input.segments } : {}),
-    allMessages: published,
-    operationWindows,
-    ...(options.resolve ? { resolve: options.resolve } : {}),
-  });
-  const operations = kinds.finish();
-  const perHypervisor = backgroundPerHypervisorPerMinute(background);
-  return {
-    generatedBy: 'rpcscope spec',
-    inputs: [...input.inputs],
-    window: {
-      startMs: input.startMs,
-      endMs: input.endMs,
-      seconds: Math.round(windowMs) / 1000,
-      captures: input.segments?.length ?? 1,
-    },
-    summary: {
-      operations: operationWindows.length,
-      operationKinds: operations.length,
-      operationMessages,
-      backgroundMessages: backgroundMessages.length,
-      ...(perHypervisor !== undefined ? { perHypervisorPerMinute: perHypervisor } : {}),
-    },
-    operations,
-    scaling: scalingOf(operations),
-    background,
-  };
+  const fold = new SpecFold();
+  fold.add(publishedMessages(input.messages), input.calls, options.resolve);
+  return fold.finish(input, options.resolve);
+}
+
+/** A spec's window: the captures it was read from. */
+export type SpecWindow = Pick<SpecInput, 'inputs' | 'startMs' | 'endMs' | 'segments'>;
+
+/**
+ * What a spec accumulates as a capture's operations are found, one chunk of messages at a time
+ * (spec-stream.ts cuts a streaming capture where no operation crosses: operations.ts
+ * groupingCut): operations are folded into per-kind aggregates and background messages into
+ * per-series samples, so nothing is held per message once a chunk is added.
+ */
+export class SpecFold {
+  readonly #kinds = new OperationAggregator();
+  readonly #windows: { startMs: number; endMs: number }[] = [];
+  #operationMessages = 0;
+  #backgroundMessages = 0;
+  readonly #background = new BackgroundAccumulator();
+
+  /**
+   * Published messages (publishedMessages: time-sorted) of a chunk no grouping unit crosses, with
+   * the calls they make; chunks in time order.
+   */
+  add(
+    published: readonly RpcMessage[],
+    calls: readonly RpcCall[],
+    resolve?: ServiceResolver,
+    onOperation?: (op: Operation) => void,
+  ): void {
+    for (const m of published) this.#background.seen(m);
+    // operations are folded as they are built: none is kept but each kind's example
+    const background = groupOperations(published, calls, resolve ? { resolve } : {}, (op) => {
+      onOperation?.(op);
+      this.#kinds.add(op);
+      this.#windows.push({ startMs: op.startMs, endMs: op.endMs });
+      this.#operationMessages += op.steps.length;
+    });
+    this.#backgroundMessages += background.length;
+    for (const m of background) this.#background.add(m);
+  }
+
+  /** The spec of every chunk added; `resolve` names the background's senders. */
+  finish(window: SpecWindow, resolve?: ServiceResolver): Spec {
+    const windowMs =
+      window.segments !== undefined && window.segments.length > 0
+        ? window.segments.reduce((s, g) => s + Math.max(0, g.endMs - g.startMs), 0)
+        : Math.max(0, window.endMs - window.startMs);
+    const background = this.#background.finish({
+      windowMs,
+      ...(window.segments !== undefined ? { segments: window.segments } : {}),
+      operationWindows: this.#windows,
+      ...(resolve ? { resolve } : {}),
+    });
+    const operations = this.#kinds.finish();
+    const perHypervisor = backgroundPerHypervisorPerMinute(background);
+    return {
+      generatedBy: 'rpcscope spec',
+      inputs: [...window.inputs],
+      window: {
+        startMs: window.startMs,
+        endMs: window.endMs,
+        seconds: Math.round(windowMs) / 1000,
+        captures: window.segments?.length ?? 1,
+      },
+      summary: {
+        operations: this.#windows.length,
+        operationKinds: operations.length,
+        operationMessages: this.#operationMessages,
+        backgroundMessages: this.#backgroundMessages,
+        ...(perHypervisor !== undefined ? { perHypervisorPerMinute: perHypervisor } : {}),
+      },
+      operations,
+      scaling: scalingOf(operations),
+      background,
+    };
+  }
 }
 
 /** One entry per (name, servers): operations of the same kind acting on as many servers. */

@@ -4,6 +4,7 @@
  * exit status of RPCSCOPE_INPUT_DAMAGED (4).
  */
 import { type SpecLoaded, specInputProblems } from '../analyse/spec-load.ts';
+import { QUIET_MS, type SpecRead } from '../analyse/spec-stream.ts';
 import { exitStatus, RpcscopeError } from '../errors.ts';
 import type { DecodeIssue } from '../records.ts';
 
@@ -37,15 +38,29 @@ export function flagDamage(skipped: Skipped, inputs: readonly string[]): void {
  * exit status for them (src/analyse/spec-load.ts specInputProblems). Nothing read at all: the
  * first failure is thrown; files read but no AMQP message in them: RPCSCOPE_INPUT_FORMAT.
  */
-export function flagSpecInput(loaded: SpecLoaded, inputs: readonly string[]): void {
+export function flagSpecInput(
+  loaded: Pick<SpecLoaded, 'failed' | 'skipped' | 'results'> & Pick<SpecRead, 'messages'>,
+  inputs: readonly string[],
+): void {
   const problems = specInputProblems(loaded);
   const first = loaded.failed[0];
   const none = first !== undefined && loaded.results.length === 0;
   for (const l of problems.lines.slice(none ? 1 : 0)) process.stderr.write(`${l}\n`);
   if (none) throw first.error;
   if (problems.code !== undefined) process.exitCode = exitStatus(problems.code);
-  if (loaded.messages.length === 0)
+  if (loaded.messages === 0)
     throw new RpcscopeError('RPCSCOPE_INPUT_FORMAT', 'no AMQP messages found in the input', {
       context: { input: inputs.join(', ') },
     });
+}
+
+/**
+ * A spec read in folds (spec-stream.ts) says when an operation sent again after it had been folded:
+ * its later messages were grouped on their own. Not damage: the exit status stays.
+ */
+export function lateNote(command: string, read: Pick<SpecRead, 'late' | 'folds'>): void {
+  if (read.late === 0) return;
+  process.stderr.write(
+    `[${command}] ${read.late} messages came for operations already folded (quiet for ${QUIET_MS / 1000} s, folded to bound memory in ${read.folds} chunks): grouped on their own; --hold-messages N holds more of the capture at once\n`,
+  );
 }

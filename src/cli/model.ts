@@ -1,17 +1,15 @@
 /** `rpcscope model CAPTURE... -o scenario.yaml [--computes N] [--rate op=RATE]`: a scenario from real captures. */
 import type { Command } from '@commander-js/extra-typings';
 import { stringify } from 'yaml';
-import { buildSpec } from '../analyse/spec.ts';
-import { loadSpecInput } from '../analyse/spec-load.ts';
-import { specResolver } from '../correlate/spec-services.ts';
-import { modelFromSpec, wireFacts } from '../emulate/model.ts';
+import { HOLD_MESSAGES, readSpec } from '../analyse/spec-stream.ts';
+import { modelFromSpec } from '../emulate/model.ts';
 import { parseScenario } from '../emulate/scenario.ts';
 import { RpcscopeError } from '../errors.ts';
 import { boundHeapGrowth } from '../util/heap.ts';
 import { parseRatePerS } from '../util/units.ts';
-import { flagSpecInput } from './damage.ts';
+import { flagSpecInput, lateNote } from './damage.ts';
 import { forFlag } from './flags.ts';
-import { countOption, numberOption, outputOption, rateOption, vhostOption } from './options.ts';
+import { countOption, holdOption, numberOption, outputOption, rateOption, vhostOption } from './options.ts';
 import { writeOutput } from './output.ts';
 
 /** `--rate NAME=RATE`: a plain number is per minute, `2/min`, `1/h`, `0.1/s` also read. */
@@ -32,6 +30,7 @@ export function register(program: Command): void {
     .argument('<files...>', 'captures: pcap/pcapng, rabbitmq_tracing JSON log, firehose JSONL')
     .addOption(outputOption('scenario file to write (default stdout)'))
     .addOption(vhostOption())
+    .addOption(holdOption(HOLD_MESSAGES))
     .addOption(countOption('--computes <n>', 'number of nova-computes in the scenario'))
     .option(
       '--rate <name=rate>',
@@ -57,12 +56,15 @@ export function register(program: Command): void {
       // the whole capture's compact records are held: keep RSS near them (issue 11)
       boundHeapGrowth();
       // one load per file, as `rpcscope spec` does: the model is the spec of these files
-      const loaded = await loadSpecInput(files, o.vhost !== undefined ? { vhosts: o.vhost } : {});
+      const loaded = await readSpec(files, {
+        holdMessages: o.holdMessages,
+        ...(o.vhost !== undefined ? { vhosts: o.vhost } : {}),
+      });
       // unreadable files and damaged input: reported, the rest used, the exit status says so
       flagSpecInput(loaded, files);
-      const spec = buildSpec(loaded, { resolve: specResolver(loaded) });
-      const scenario = modelFromSpec(spec, {
-        ...wireFacts(loaded.messages),
+      lateNote('model', loaded);
+      const scenario = modelFromSpec(loaded.spec, {
+        ...loaded.wire,
         ...(o.computes !== undefined ? { computes: o.computes } : {}),
         rates: o.rate,
         defaultRatePerMinute: o.defaultRate * 60,

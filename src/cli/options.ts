@@ -128,3 +128,12 @@ export function vhostOption() {
     'only messages of this vhost (repeatable); the others are dropped before correlation and counted',
   ).argParser((v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v]);
 }
+
+/** `--hold-messages N` of spec and model: how much of a capture is held before it is folded (spec-stream.ts). */
+export function holdOption(defaultHold: number) {
+  return countOption(
+    '--hold-messages <n>',
+    'messages held before the settled part of the capture is folded (bounds memory, ~250 B a message)',
+    1000,
+  ).default(defaultHold);
+}

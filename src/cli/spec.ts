@@ -1,15 +1,13 @@
 /** `rpcscope spec FILE... [--format md|json|html | --json] [-o PATH]`: the RPC specification of every operation. */
 import { type Command, Option } from '@commander-js/extra-typings';
-import { buildSpec } from '../analyse/spec.ts';
-import { loadSpecInput } from '../analyse/spec-load.ts';
-import { specResolver } from '../correlate/spec-services.ts';
+import { HOLD_MESSAGES, readSpec } from '../analyse/spec-stream.ts';
 import { RpcscopeError } from '../errors.ts';
 import { renderSpecHtml } from '../render/spec-html.ts';
 import { renderSpecMarkdown } from '../render/spec-md.ts';
 import { boundHeapGrowth } from '../util/heap.ts';
-import { flagSpecInput } from './damage.ts';
+import { flagSpecInput, lateNote } from './damage.ts';
 import { jsonDocument } from './json.ts';
-import { jsonOption, outputOption, vhostOption } from './options.ts';
+import { holdOption, jsonOption, outputOption, vhostOption } from './options.ts';
 import { writeOutput } from './output.ts';
 
 const FORMATS = ['md', 'json', 'html'] as const;
@@ -33,6 +31,7 @@ export function register(program: Command): void {
     .addOption(jsonOption('the spec as JSON (schema/spec.schema.json): --format json'))
     .addOption(outputOption('write to this file instead of stdout (the format follows its extension)'))
     .addOption(vhostOption())
+    .addOption(holdOption(HOLD_MESSAGES))
     .action(async (files, o) => {
       // the whole capture's compact records are held: keep RSS near them (issue 11)
       boundHeapGrowth();
@@ -43,7 +42,8 @@ export function register(program: Command): void {
         );
       const format: Format = o.json === true ? 'json' : (o.format ?? formatFromPath(o.output) ?? 'md');
       let last = 0;
-      const loaded = await loadSpecInput(files, {
+      const loaded = await readSpec(files, {
+        holdMessages: o.holdMessages,
         ...(o.vhost !== undefined ? { vhosts: o.vhost } : {}),
         onProgress: (input, done, total) => {
           const now = Date.now();
@@ -54,7 +54,8 @@ export function register(program: Command): void {
       });
       // unreadable files and damaged input: reported, the rest used, the exit status says so
       flagSpecInput(loaded, files);
-      const spec = buildSpec(loaded, { resolve: specResolver(loaded) });
+      lateNote('spec', loaded);
+      const spec = loaded.spec;
       const text =
         format === 'json'
           ? jsonDocument('spec', spec)

@@ -228,6 +228,54 @@ export function groupOperations(
   options: GroupOptions,
   onOperation: (op: Operation) => void,
 ): RpcMessage[] {
+  const { byMsgId, reqOf, groups, unattributed } = requestGroups(msgs, calls);
+
+  const learned = learnConnections(msgs, byMsgId, options.resolve);
+  const pending: PendingOp[] = [];
+  const episodes: RpcMessage[][] = [];
+  const background: RpcMessage[] = [...unattributed];
+  for (const g of groups.values()) {
+    const named = namingOf(g);
+    if (named === undefined) {
+      // a service's own context (neutron agents keep one for their whole loop): split by time, so
+      // each burst can be linked to the operation it reacts to
+      episodes.push(...splitByGap(g, EPISODE_GAP_MS));
+      continue;
+    }
+    // the group itself, not a copy: groups is cleared below
+    // most operations name no resource and link nothing: they share one empty id set and have no
+    // link map until one is linked (an empty Map or Set is ~100 bytes, one per operation)
+    const ids = g.some((m) => m.hints?.ids !== undefined) ? idsOf(g) : NO_IDS;
+    pending.push({ messages: g, starter: named, ids, links: undefined, ...spanOf(g) });
+  }
+  groups.clear();
+  const joined = joinInstanceEvents(pending);
+  linkReactions(joined, episodes, background);
+  background.sort(byTime);
+  // an operation starts at its first message (joins only add later ones): the start order of the
+  // pending operations is that of the operations built from them
+  const order: (PendingOp | undefined)[] = joined.sort((a, b) => a.startMs - b.startMs);
+  for (let i = 0; i < order.length; i++) {
+    const p = order[i];
+    if (p === undefined) continue;
+    // built and handed on: its messages are no longer needed here
+    order[i] = undefined;
+    const op = buildOne(p, reqOf, byMsgId, learned);
+    onOperation({ ...op, backgroundDuring: backgroundNotes(op, background) });
+  }
+  return background;
+}
+
+/** Messages grouped by request id (global request ids unite groups; replies take their call's). */
+interface RequestGroups {
+  readonly byMsgId: ByMsgId;
+  readonly reqOf: (m: RpcMessage) => string | undefined;
+  readonly groups: Map<string, RpcMessage[]>;
+  /** Messages without a request id, their call's included. */
+  readonly unattributed: RpcMessage[];
+}
+
+function requestGroups(msgs: readonly RpcMessage[], calls: readonly RpcCall[]): RequestGroups {
   // the last call message and the last RpcCall of each `_msg_id` (what replies are joined by)
   const byMsgId: ByMsgId = {
     message: new ByIdTable<RpcMessage>((m) => m.msgId),
@@ -267,40 +315,64 @@ export function groupOperations(
     g.push(m);
   }
 
-  const learned = learnConnections(msgs, byMsgId, options.resolve);
+  return { byMsgId, reqOf, groups, unattributed };
+}
+
+/**
+ * Where a capture's published messages (time-sorted, as groupOperations takes them) can be cut so
+ * that grouping the messages before the cut and those from it on, each alone, gives exactly what
+ * grouping them together gives: the latest time P ≤ `beforeMs` that no unit of grouping straddles.
+ * A unit is an operation with every message it gathers (its request ids, the instance events
+ * joined to it, the agent reactions linked to it: from its first message to its last), or an
+ * agent's burst left to the background. Reactions link only to an operation that began before
+ * them and joins only reach back LINK_WINDOW_MS from a unit's start, so with no unit across P no
+ * link crosses it; an operation's background notes lie inside its own span. A unit holding a call
+ * whose outcome is not known yet (`open`) may still grow: it stays after the cut. An agent context
+ * with bursts on both sides must stay unnamed when grouped from P on (its first message differs).
+ * This lets `rpcscope spec` fold a capture as it streams (src/analyse/spec-stream.ts) and hold
+ * only what is after the cut. -Infinity: no cut.
+ */
+export function groupingCut(
+  msgs: readonly RpcMessage[],
+  calls: readonly RpcCall[],
+  beforeMs: number,
+  open: (m: RpcMessage) => boolean,
+): number {
+  const { groups } = requestGroups(msgs, calls);
   const pending: PendingOp[] = [];
   const episodes: RpcMessage[][] = [];
-  const background: RpcMessage[] = [...unattributed];
+  const unnamed: RpcMessage[][] = [];
   for (const g of groups.values()) {
     const named = namingOf(g);
     if (named === undefined) {
-      // a service's own context (neutron agents keep one for their whole loop): split by time, so
-      // each burst can be linked to the operation it reacts to
+      unnamed.push(g);
       episodes.push(...splitByGap(g, EPISODE_GAP_MS));
       continue;
     }
-    // the group itself, not a copy: groups is cleared below
-    // most operations name no resource and link nothing: they share one empty id set and have no
-    // link map until one is linked (an empty Map or Set is ~100 bytes, one per operation)
     const ids = g.some((m) => m.hints?.ids !== undefined) ? idsOf(g) : NO_IDS;
-    pending.push({ messages: g, starter: named, ids, links: undefined, ...spanOf(g) });
+    // a copy: joins and links push onto it
+    pending.push({ messages: [...g], starter: named, ids, links: undefined, ...spanOf(g) });
   }
-  groups.clear();
+  const units: { startMs: number; endMs: number; open: boolean }[] = [];
   const joined = joinInstanceEvents(pending);
-  linkReactions(joined, episodes, background);
-  background.sort(byTime);
-  // an operation starts at its first message (joins only add later ones): the start order of the
-  // pending operations is that of the operations built from them
-  const order: (PendingOp | undefined)[] = joined.sort((a, b) => a.startMs - b.startMs);
-  for (let i = 0; i < order.length; i++) {
-    const p = order[i];
-    if (p === undefined) continue;
-    // built and handed on: its messages are no longer needed here
-    order[i] = undefined;
-    const op = buildOne(p, reqOf, byMsgId, learned);
-    onOperation({ ...op, backgroundDuring: backgroundNotes(op, background) });
+  linkReactions(joined, episodes, [], (e) => {
+    units.push({ startMs: e.startMs, endMs: e.endMs, open: e.messages.some(open) });
+  });
+  for (const op of joined) units.push({ startMs: op.startMs, endMs: op.endMs, open: op.messages.some(open) });
+  // latest start first: a unit moved after the cut can only move the cut to an earlier start
+  units.sort((a, b) => b.startMs - a.startMs);
+  let cut = beforeMs;
+  for (;;) {
+    for (const u of units) if (u.startMs < cut && (u.endMs >= cut || u.open)) cut = u.startMs;
+    let again = false;
+    for (const g of unnamed) {
+      const after = g.filter((m) => m.wire.ts >= cut);
+      if (after.length === 0 || after.length === g.length || namingOf(after) === undefined) continue;
+      cut = Math.min(cut, spanOf(g).startMs);
+      again = true;
+    }
+    if (!again) return Number.isFinite(cut) ? cut : Number.NEGATIVE_INFINITY;
   }
-  return background;
 }
 
 /** The last call message and the last RpcCall with a `_msg_id` (what replies are joined by). */
@@ -436,7 +508,12 @@ function latestSharing(
  * update_device_list after a port push). Joined in time order so a reaction can carry the next
  * (sync_routers → update_device_list); the link is marked inferred. Heartbeats never link.
  */
-function linkReactions(ops: PendingOp[], episodes: RpcMessage[][], background: RpcMessage[]): void {
+function linkReactions(
+  ops: PendingOp[],
+  episodes: RpcMessage[][],
+  background: RpcMessage[],
+  unlinked?: (e: { readonly messages: readonly RpcMessage[]; startMs: number; endMs: number }) => void,
+): void {
   const eps: { messages: RpcMessage[]; ids: ReadonlySet<string>; startMs: number; endMs: number }[] = [];
   for (const all of episodes) {
     // A heartbeat is background, but an agent sends it with the same context as its reactions
@@ -460,6 +537,7 @@ function linkReactions(ops: PendingOp[], episodes: RpcMessage[][], background: R
     const best = latestSharing(ops, e.ids, e.startMs);
     if (best === undefined) {
       background.push(...e.messages);
+      unlinked?.(e);
       continue;
     }
     const op = best.op;

@@ -43,6 +43,8 @@ export interface LoadOptions {
    * to decode with the others dropped before correlation.
    */
   vhosts?: readonly string[];
+  /** Settle calls on the capture's clock (PipelineOptions.expireOnCaptureTime), with this reply-delivery grace. */
+  expireOnCaptureTime?: { readonly replyDeliverGraceMs: number };
 }
 
 /**
@@ -83,6 +85,9 @@ export async function loadCaptures(paths: string[], opts: LoadOptions = {}): Pro
     keep: opts.keep ?? true,
     ...(opts.sinks !== undefined ? { sinks: opts.sinks } : {}),
     ...(filter ? { vhosts: opts.vhosts, resolver: await learnVhosts(paths) } : {}),
+    ...(opts.expireOnCaptureTime !== undefined
+      ? { expireOnCaptureTime: true, replyDeliverGraceMs: opts.expireOnCaptureTime.replyDeliverGraceMs }
+      : {}),
   });
   const inputs: SourceResult[] = [];
   for (const path of paths) {

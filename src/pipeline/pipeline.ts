@@ -32,6 +32,13 @@ export interface PipelineOptions {
    * reads files twice for that); absent, one that learns as records pass (live).
    */
   resolver?: VhostResolver;
+  /**
+   * Offline: expire calls as the capture's own clock passes (what `tick()` does live), once a
+   * second of capture time, so a consumer that folds records as they stream (spec-stream.ts) gets
+   * each call as soon as its outcome is settled instead of at the end. The outcomes are the ones
+   * finish() would give, except a reply delivery later than `replyDeliverGraceMs` after its reply.
+   */
+  expireOnCaptureTime?: boolean;
 }
 
 /** What a `vhosts` filter dropped: published + delivered + returned messages, by vhost ("?" = unknown). */
@@ -62,9 +69,12 @@ export class Pipeline implements CaptureSink {
   readonly #resolver: VhostResolver | undefined;
   /** Set when a `vhosts` filter is on. */
   readonly vhostDropped: VhostDropped | undefined;
+  readonly #captureClock: boolean;
+  #lastTick = Number.NEGATIVE_INFINITY;
 
   constructor(opts: PipelineOptions = {}) {
     this.#keep = opts.keep ?? true;
+    this.#captureClock = opts.expireOnCaptureTime === true;
     if (opts.vhosts !== undefined && opts.vhosts.length > 0) {
       const kept = [...new Set(opts.vhosts.map(normalizeVhost))];
       this.#vhosts = new Set(kept);
@@ -138,6 +148,10 @@ export class Pipeline implements CaptureSink {
     if (this.#keep) this.messages.push(m);
     this.#out.message?.(m);
     this.#correlator.add(m);
+    if (this.#captureClock && m.wire.ts - this.#lastTick >= 1000) {
+      this.#lastTick = m.wire.ts;
+      this.#correlator.tick(m.wire.ts);
+    }
   }
 
   /** Live: expire calls past their expiration at wall-clock `nowMs`. */
