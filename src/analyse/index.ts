@@ -13,12 +13,12 @@ export {
   type CountStat,
   type Spec,
   type SpecBackgroundNote,
+  SpecFold,
   type SpecInput,
   type SpecOperation,
   type SpecOptions,
   type SpecRpc,
   type SpecScaling,
-  SpecFold,
   type SpecWindow,
 } from './spec.ts';
 export { loadSpecInput, type SpecLoaded, type SpecLoadOptions } from './spec-load.ts';
