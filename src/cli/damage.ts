@@ -58,9 +58,9 @@ export function flagSpecInput(
  * A spec read in folds (spec-stream.ts) says when an operation sent again after it had been folded:
  * its later messages were grouped on their own. Not damage: the exit status stays.
  */
-export function lateNote(command: string, read: Pick<SpecRead, 'late' | 'folds'>): void {
+export function lateNote(command: string, read: Pick<SpecRead, 'late' | 'folds' | 'quietMs'>): void {
   if (read.late === 0) return;
   process.stderr.write(
-    `[${command}] ${read.late} messages came for operations already folded (quiet for ${QUIET_MS / 1000} s, folded to bound memory in ${read.folds} chunks): grouped on their own; --hold-messages N holds more of the capture at once\n`,
+    `[${command}] ${read.late} messages came for operations already folded (quiet for ${(read.quietMs ?? QUIET_MS) / 1000} s, folded to bound memory in ${read.folds} chunks): grouped on their own; --hold-messages N holds more of the capture at once\n`,
   );
 }
