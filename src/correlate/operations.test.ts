@@ -486,3 +486,61 @@ test("neutron's external_instance_event joins the operation acting on the same i
   assert.match(boot?.steps[2]?.inferredLink ?? '', new RegExp(`instance ${U1}.*own request id req-ev-1`));
   assert.deepEqual(boot?.requestIds, ['req-boot-1']);
 });
+
+test("an agent's heartbeat and its reply, in one burst with its reaction, stay background and do not keep the reaction from its operation", () => {
+  const PORT = '73f14f92-77d5-4bba-86b2-77ccae600f2b';
+  const api = (ts: number, eventType: string): RpcMessage =>
+    msg(ts, 'notification', 'notifications', {
+      exchange: 'neutron',
+      eventType,
+      publisherId: 'network.ctl',
+      requestId: 'req-port',
+      context: USER,
+      hints: { ids: [PORT] },
+    });
+  const agent = { requestId: 'req-agent', context: ADMIN, conn: 'ovs-agent' };
+  // as on a CI rig capture (port-create): the OVS agent's report_state and its reply 220 ms before
+  // the port create, its update_device_list 2.5 s after the report: one burst of its admin context
+  const g = buildOperations(
+    [
+      msg(0, 'call', 'q-reports-plugin', { ...agent, method: 'report_state', msgId: 'beat-1' }),
+      msg(52, 'reply', 'reply_ovs', { msgId: 'beat-1', conn: 'server' }),
+      api(220, 'port.create.start'),
+      msg(966, 'fanout', 'neutron-vo-Port-1.7', {
+        exchange: 'neutron',
+        method: 'push',
+        requestId: 'req-port',
+        context: USER,
+        hints: { ids: [PORT] },
+      }),
+      api(1296, 'port.create.end'),
+      msg(2500, 'call', 'q-plugin', {
+        ...agent,
+        method: 'update_device_list',
+        msgId: 'udl-1',
+        hints: { ids: [PORT] },
+      }),
+      msg(2606, 'reply', 'reply_ovs', { msgId: 'udl-1', conn: 'server' }),
+    ],
+    [],
+  );
+  assert.equal(g.operations.length, 1);
+  const op = g.operations[0];
+  assert.deepEqual(
+    op?.steps.map((s) => [s.kind, s.method ?? s.eventType, s.inferredLink !== undefined]),
+    [
+      ['notification', 'port.create.start', false],
+      ['fanout', 'push', false],
+      ['notification', 'port.create.end', false],
+      ['call', 'update_device_list', true],
+      ['reply', undefined, true],
+    ],
+  );
+  assert.deepEqual(
+    g.background.map((m) => [m.kind, m.method]),
+    [
+      ['call', 'report_state'],
+      ['reply', undefined],
+    ],
+  );
+});

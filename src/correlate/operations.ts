@@ -519,11 +519,15 @@ function linkReactions(
     // A heartbeat is background, but an agent sends it with the same context as its reactions
     // (neutron's OVS agent: report_state and network_update's get_network_details both use the
     // agent's one admin context), so a report_state that falls within EPISODE_GAP_MS of a
-    // reaction must not take the reaction to the background with it.
-    const e = all.some((m) => m.method === 'report_state')
-      ? all.filter((m) => m.method !== 'report_state')
-      : all;
-    if (e !== all) for (const m of all) if (m.method === 'report_state') background.push(m);
+    // reaction must not take the reaction to the background with it; nor its reply, which takes
+    // the call's request id (a reply 50 ms after a report_state before the operation began made
+    // the OVS agent's update_device_list start before the port create it reacts to).
+    const beats = new Set<string>();
+    for (const m of all) if (m.method === 'report_state' && m.msgId !== undefined) beats.add(m.msgId);
+    const heartbeat = (m: RpcMessage): boolean =>
+      m.method === 'report_state' || (m.kind === 'reply' && m.msgId !== undefined && beats.has(m.msgId));
+    const e = all.some((m) => m.method === 'report_state') ? all.filter((m) => !heartbeat(m)) : all;
+    if (e !== all) for (const m of all) if (heartbeat(m)) background.push(m);
     if (e.length === 0) continue;
     // most episodes name no resource (periodic work): they share one empty set, not one each
     eps.push({
