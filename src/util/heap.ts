@@ -3,8 +3,8 @@
  * capture decoded at full speed: tens of thousands of messages a second) V8 lets its old
  * generation grow to about twice the live data before collecting it, the largest part of RSS
  * beyond what is held. Issue 11 bounds peak RSS, so watch (a long-running process whose memory
- * should follow what it holds) and `spec`/`model` (which hold a whole capture's compact records)
- * set the growth factor to 1.1 (V8's `--heap-growing-percent`, read at each collection, so it
+ * should follow what it holds), `spec`/`model` (which hold a window of a capture's compact records)
+ * and `report` on inputs of 512 MiB and more set the growth factor to 1.1 (V8's `--heap-growing-percent`, read at each collection, so it
  * applies when set at run time). On the 1.1 GB bench pcap: watch --replay at full speed peaks at
  * 223–225 MiB instead of 320–334 for 26 s of CPU instead of 19 (docs/watch.md); spec and model
  * figures are in docs/report.md.
