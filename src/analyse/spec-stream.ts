@@ -233,17 +233,17 @@ class SpecStream {
 
   #tryFold(): void {
     // Traffic so dense that a quiet time of it fills the window (the bench capture: 290k messages
-    // a minute) folds with a shorter one, down to MIN_QUIET_MS, until half the window is free: the
-    // bound holds, and an operation that was silent longer than that is counted late.
-    for (let quiet = this.#quietMs; ; quiet = Math.max(MIN_QUIET_MS, quiet >> 1)) {
-      const published = publishedMessages(this.#held.map(asMessage));
-      const cut = groupingCut(published, this.#calls.map(asCall), this.#now - quiet, this.#open);
-      const before = firstAtOrAfter(published, cut);
-      if (before > 0) {
-        this.#foldBefore(cut, published.slice(0, before));
-        if (quiet < this.#shortestQuiet) this.#shortestQuiet = quiet;
-      }
-      if (this.#held.length <= this.#hold >> 1 || quiet <= Math.min(MIN_QUIET_MS, this.#quietMs)) break;
+    // a minute) folds with a shorter one, down to MIN_QUIET_MS, that leaves about half the window
+    // held: the bound holds, and an operation silent for longer than that is counted late.
+    const oldest = this.#held[0]?.wire.ts ?? this.#now;
+    const perMs = this.#held.length / Math.max(1, this.#now - oldest);
+    const quiet = Math.min(this.#quietMs, Math.max(MIN_QUIET_MS, Math.floor(this.#hold / 2 / perMs)));
+    const published = publishedMessages(this.#held.map(asMessage));
+    const cut = groupingCut(published, this.#calls.map(asCall), this.#now - quiet, this.#open);
+    const before = firstAtOrAfter(published, cut);
+    if (before > 0) {
+      this.#foldBefore(cut, published.slice(0, before));
+      if (quiet < this.#shortestQuiet) this.#shortestQuiet = quiet;
     }
     // nothing to fold yet, or little: wait for a quarter of a window more before trying again
     this.#nextTry = Math.max(this.#hold, this.#held.length + (this.#hold >> 2));
