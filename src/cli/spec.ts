@@ -47,9 +47,12 @@ export function register(program: Command): void {
         ...(o.vhost !== undefined ? { vhosts: o.vhost } : {}),
         onProgress: (input, done, total) => {
           const now = Date.now();
-          if (now - last < 1000 && done < total) return;
+          if (now - last < 1000 && (total <= 0 || done < total)) return;
           last = now;
-          process.stderr.write(`[spec] ${input}: ${Math.round((100 * done) / Math.max(total, 1))} %\n`);
+          // a stream (stdin, a FIFO) has no size to count against
+          const part =
+            total > 0 ? `${Math.round((100 * done) / total)} %` : `${(done / 1048576).toFixed(1)} MiB read`;
+          process.stderr.write(`[spec] ${input}: ${part}\n`);
         },
       });
       // unreadable files and damaged input: reported, the rest used, the exit status says so
