@@ -54,6 +54,14 @@ test('an unknown option is a usage error: exit 2', () => {
   assert.match(r.stderr, /unknown option '--no-such-option'/);
 });
 
+test('spec and model: a window too small to hold a burst is refused, naming the flag: exit 2', () => {
+  for (const cmd of ['spec', 'model']) {
+    const r = rpcscope([cmd, BOOT, '--hold-messages', '10']);
+    assert.equal(r.code, 2, cmd);
+    assert.match(r.stderr, /^rpcscope: RPCSCOPE_BAD_ARGUMENT: --hold-messages must be a whole number ≥ 1000/m);
+  }
+});
+
 test('an output that cannot be written: RPCSCOPE_OUTPUT_WRITE naming it, exit 6', () => {
   const r = rpcscope(['spec', BOOT, '-o', '/no/such/dir/x.html']);
   assert.equal(r.code, 6);
