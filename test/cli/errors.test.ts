@@ -58,7 +58,10 @@ test('spec and model: a window too small to hold a burst is refused, naming the 
   for (const cmd of ['spec', 'model']) {
     const r = rpcscope([cmd, BOOT, '--hold-messages', '10']);
     assert.equal(r.code, 2, cmd);
-    assert.match(r.stderr, /^rpcscope: RPCSCOPE_BAD_ARGUMENT: --hold-messages must be a whole number ≥ 1000/m);
+    assert.match(
+      r.stderr,
+      /^rpcscope: RPCSCOPE_BAD_ARGUMENT: --hold-messages must be a whole number ≥ 1000/m,
+    );
   }
 });
 
