@@ -106,8 +106,12 @@ class SpecStream {
   /** Call rows whose RpcCall came: the others may still change their operation. */
   readonly #settled = new WeakSet<MessageView>();
   #published = new UniqueIdIndex(this.#records.uniqueId);
-  /** `_unique_id`s of the publishes folded by the last two folds: their deliveries still come. */
-  #foldedPublishes: [HashedIds, HashedIds] = [new HashedIds(), new HashedIds()];
+  /**
+   * `_unique_id`s of the publishes each fold dropped, with its cut: their deliveries may still come
+   * (a broker with a backlog delivers seconds to minutes late). Kept for 2 × QUIET_MS of capture
+   * time after the cut (~16 bytes a publish).
+   */
+  #foldedPublishes: { readonly cut: number; readonly ids: HashedIds }[] = [];
   /** Request ids of the operations folded: a later message with one is late. */
   readonly #foldedRequests = new HashedIds();
   readonly #evidence = new Set<string>();
@@ -144,7 +148,7 @@ class SpecStream {
   }
 
   #foldedPublish(uid: string): boolean {
-    return this.#foldedPublishes[0].has(uid) || this.#foldedPublishes[1].has(uid);
+    return this.#foldedPublishes.some((g) => g.ids.has(uid));
   }
 
   message(m: RpcMessage): void {
@@ -267,7 +271,8 @@ class SpecStream {
     const gone = new HashedIds();
     for (const v of this.#held)
       if (v.wire.ts < cut && v.wire.event === 'publish' && v.uniqueId !== undefined) gone.add(v.uniqueId);
-    this.#foldedPublishes = [gone, this.#foldedPublishes[0]];
+    this.#foldedPublishes = this.#foldedPublishes.filter((g) => g.cut >= this.#now - 2 * QUIET_MS);
+    this.#foldedPublishes.push({ cut, ids: gone });
     this.#compact(cut);
   }
 
