@@ -12,6 +12,7 @@
 import { isObjectRpc, knownSender, serviceOfTopic } from '../correlate/aliases.ts';
 import { publisherService, type ServiceResolver } from '../correlate/operations.ts';
 import type { RpcKind, RpcMessage } from '../records.ts';
+import { idKey52 } from '../util/id-key.ts';
 import { median } from './spec-stats.ts';
 
 export interface PeriodicRpc {
@@ -144,7 +145,7 @@ export class BackgroundAccumulator {
   add(m: RpcMessage): void {
     if (m.kind === 'reply') {
       if (m.msgId === undefined || m.ending === false) return;
-      const k = msgIdKey(m.msgId);
+      const k = idKey52(m.msgId);
       this.#byMsgId.set(k, (this.#byMsgId.get(k) ?? 0) + OWNER_SPAN);
       return;
     }
@@ -177,7 +178,7 @@ export class BackgroundAccumulator {
     id.ts.push(m.wire.ts);
     id.bytes.push(m.bodySize);
     if (m.kind === 'call' && m.msgId !== undefined) {
-      const k = msgIdKey(m.msgId);
+      const k = idKey52(m.msgId);
       const v = this.#byMsgId.get(k) ?? 0;
       this.#byMsgId.set(k, v - (v % OWNER_SPAN) + i + 1);
     }
@@ -395,25 +396,6 @@ function representative(m: RpcMessage): RpcMessage {
     context: {},
     bodySize: m.bodySize,
   };
-}
-
-/**
- * 52 bits from two different 32-bit hashes (FNV-1a, and a multiply-xorshift one): the `_msg_id`
- * strings of every background call are not kept; two ids collide about once in 10⁴ at 10⁶ calls.
- */
-function msgIdKey(s: string): number {
-  let a = 0x811c9dc5;
-  let b = 0x9747b28c;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i);
-    a = Math.imul(a ^ ch, 0x01000193);
-    b = Math.imul(b ^ ch, 0x5bd1e995);
-    b ^= b >>> 15;
-  }
-  b ^= b >>> 13;
-  b = Math.imul(b, 0xc2b2ae35);
-  b ^= b >>> 16;
-  return (a >>> 0) * 2 ** 20 + (b >>> 12);
 }
 
 /** Growable numbers: doubling up to CHUNK (most identities have few messages), then chunks never copied. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RpcCall, RpcMessage } from '../records.ts';
-import { asCall, asMessage, SpecRecords, UniqueIdIndex } from './spec-records.ts';
+import { asCall, asMessage, HashedIds, SpecRecords, UniqueIdIndex } from './spec-records.ts';
 
 const CONN = { id: '10.0.0.5:40000 -> 10.0.0.1:5672', client: '10.0.0.5:40000', server: '10.0.0.1:5672' };
 
@@ -185,4 +185,13 @@ test('the unique-id index finds exactly the ids added, also ids alike but in the
     assert.ok(!index.has(id), id);
   assert.equal(r.uniqueId.get(0), '00000000aaaabbbbccccddddeeeeffff');
   assert.equal(r.uniqueId.get(1), '00000000-aaaa-bbbb-cccc-ddddeeeeffff');
+});
+
+test('HashedIds: ids added are found, through growth, others are not', () => {
+  const set = new HashedIds();
+  const id = (i: number): string => `0a1b2c3d-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+  for (let i = 0; i < 20_000; i += 2) set.add(id(i));
+  set.add(id(0));
+  assert.equal(set.size, 10_000);
+  for (let i = 0; i < 20_000; i++) assert.equal(set.has(id(i)), i % 2 === 0, id(i));
 });

@@ -31,6 +31,7 @@ import type {
   SourceKind,
   WireEvent,
 } from '../records.ts';
+import { idKey52 } from '../util/id-key.ts';
 
 /** What a message shares with many others: interned, one per distinct combination. */
 interface Shape {
@@ -194,9 +195,9 @@ export class UniqueIdIndex {
 }
 
 /**
- * A set of ids kept as two independent 32-bit hashes, not the ids: 16 bytes an id at the table's
- * worst load, for ids whose rows are gone (spec-stream.ts: the publishes of a folded chunk, which
- * later deliveries are matched to). A false `has` needs both hashes of two ids to collide.
+ * A set of ids kept as their 52-bit keys (util/id-key.ts), not the ids: 16 bytes an id at the
+ * table's worst load, for ids whose rows are gone (spec-stream.ts: the publishes of a folded chunk,
+ * which later deliveries are matched to).
  */
 export class HashedIds {
   /** Pairs (h1, h2); h2 is odd, so (0, 0) marks an empty slot. */
@@ -207,15 +208,10 @@ export class HashedIds {
     return this.#n;
   }
 
+  /** idKey52 split in two: its top 32 bits, and its low 20 made odd (odd: (0, 0) stays empty). */
   static #hashes(v: string): [number, number] {
-    let a = 0x811c9dc5;
-    let b = 5381;
-    for (let i = 0; i < v.length; i++) {
-      const c = v.charCodeAt(i);
-      a = Math.imul(a ^ c, 0x01000193);
-      b = (Math.imul(b, 33) + c) | 0;
-    }
-    return [a ^ (a >>> 15), b | 1];
+    const k = idKey52(v);
+    return [Math.floor(k / 2 ** 20) | 0, (k % 2 ** 20) | 1];
   }
 
   #slot(a: number, b: number): number {
