@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { groupOperations, publishedMessages, type ServiceRef } from '../correlate/operations.ts';
 import { specResolver } from '../correlate/spec-services.ts';
 import type { ConnectionRef, RpcKind, RpcMessage } from '../records.ts';
-import { analyseBackground, BackgroundAccumulator, type BackgroundOptions } from './periodic.ts';
+import { analyseBackground, BackgroundAccumulator, type BackgroundOptions, windowTest } from './periodic.ts';
 import { loadSpecInput } from './spec-load.ts';
 
 const ZED = new URL('../../data/nova-zed/', import.meta.url).pathname;
@@ -79,6 +79,57 @@ for (const files of [
     assert.deepEqual(acc.finish(options), whole);
   });
 }
+
+for (const files of [
+  ['boot.pcap', 'delete.pcap', 'idle.pcap'].map((f) => ZED + f),
+  ['idle.pcap', 'agent-restart.pcap', 'port-create.pcap'].map((f) => NEUTRON + f),
+]) {
+  test(`settled halfway (series fed one message at a time, replies let go after a while) with the same resolver, equals analyseBackground: ${files.map((f) => f.split('/').slice(-2).join('/')).join(' ')}`, async () => {
+    const { published, background, options } = await backgroundOf(files);
+    const whole = analyseBackground(background, { ...options, allMessages: published });
+    const inOperation = windowTest(options.operationWindows ?? []);
+    const segments = options.segments ?? [];
+    const segmentOf = (t: number): number => {
+      const i = segments.findIndex((g) => t >= g.startMs && t <= g.endMs);
+      return i < 0 ? segments.length : i;
+    };
+    const acc = new BackgroundAccumulator();
+    for (const m of published) acc.seen(m);
+    const half = background.length >> 1;
+    for (const m of background.slice(0, half)) lend(m, (v) => acc.add(v, inOperation(v.wire.ts)));
+    assert.equal(acc.held, background.filter((m, i) => i < half && m.kind !== 'reply').length);
+    acc.settle(options.resolve, segmentOf);
+    assert.equal(acc.held, 0);
+    assert.ok(acc.isSettled);
+    for (const m of background.slice(half)) lend(m, (v) => acc.add(v, inOperation(v.wire.ts)));
+    assert.equal(acc.held, 0, 'nothing held per message once settled');
+    const { operationWindows: _, ...rest } = options;
+    assert.deepEqual(
+      acc.finish({ ...rest, anyOperations: (options.operationWindows ?? []).length > 0 }),
+      whole,
+    );
+  });
+}
+
+test('settled: a sender is named with what the resolver knew then', () => {
+  const learnt = new Map<string, ServiceRef>();
+  const resolve = (m: RpcMessage): ServiceRef | undefined => {
+    const c = m.wire.connection;
+    return c === undefined ? undefined : learnt.get(c.id);
+  };
+  const acc = new BackgroundAccumulator();
+  const msgs = heartbeats(40001, false);
+  for (const m of msgs.slice(0, 6)) acc.add(m);
+  acc.settle(resolve, () => 0);
+  learnt.set(conn(40001).id, { type: 'nova-compute', instance: 'cmp-1' });
+  for (const m of msgs.slice(6)) acc.add(m);
+  const [svc, ...rest] = acc.finish({ windowMs: 60_000, resolve });
+  assert.equal(rest.length, 0);
+  assert.equal(svc?.service, 'client 10.0.0.1:40001');
+  assert.equal(svc?.periodic[0]?.count, 6);
+  assert.equal(svc?.periodic[0]?.periodS, 10);
+  assert.equal(svc?.periodic[0]?.repliesPerMinute, 6);
+});
 
 let seq = 0;
 const conn = (port: number): ConnectionRef => ({

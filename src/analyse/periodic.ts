@@ -13,6 +13,7 @@ import { isObjectRpc, knownSender, serviceOfTopic } from '../correlate/aliases.t
 import { publisherService, type ServiceResolver } from '../correlate/operations.ts';
 import type { RpcKind, RpcMessage } from '../records.ts';
 import { idKey52 } from '../util/id-key.ts';
+import { Distribution, type SampleBudget } from './distribution.ts';
 import { median } from './spec-stats.ts';
 
 export interface PeriodicRpc {
@@ -78,9 +79,22 @@ export interface BackgroundOptions {
   readonly segments?: readonly { readonly startMs: number; readonly endMs: number }[];
   /** Time windows of the operations found; background seen only inside them is flagged. */
   readonly operationWindows?: readonly { readonly startMs: number; readonly endMs: number }[];
+  /**
+   * Operations were found, their windows told to `add` (`during`) rather than given here: what
+   * operationWindows' presence tells otherwise.
+   */
+  readonly anyOperations?: boolean;
   /** Messages of one periodic run arrive within this many seconds (default 2). */
   readonly burstGapS?: number;
 }
+
+/**
+ * Background messages held one by one (12 bytes each, ~5 MB) before the accumulator settles: a
+ * busy hour of a 100-compute cloud's heartbeats fits, a day of a large cloud's does not.
+ */
+export const BACKGROUND_HELD = 400_000;
+/** Once settled, a background call's `_msg_id` waits this long of capture time for its replies. */
+const REPLY_WAIT_MS = 120_000;
 
 /**
  * Messages that identify() and the series key cannot tell apart: they land in the same
@@ -90,8 +104,44 @@ export interface BackgroundOptions {
 interface Identity {
   /** The first such message reduced to plain copies: what options.resolve and identify() read. */
   readonly rep: RpcMessage;
-  readonly ts: Column;
-  readonly bytes: Column;
+  /** Times and sizes, until the accumulator settles. */
+  ts: Column | undefined;
+  bytes: Column | undefined;
+  /** Messages added as `during` an operation. */
+  during: number;
+  /** Replies of calls whose `_msg_id` entry was let go (settled accumulators only). */
+  replies: number;
+  /** Once settled: the series its messages go to. */
+  series?: Series;
+}
+
+/**
+ * One series of one instance once the accumulator settled: what finish reads of it, accumulated
+ * message by message (time order within a capture file).
+ */
+interface Series {
+  readonly service: string;
+  readonly instance: string;
+  readonly rep: RpcMessage;
+  n: number;
+  during: number;
+  runs: number;
+  runStart: number;
+  last: number;
+  segment: number;
+  /** Seconds between runs (within one capture file). */
+  readonly intervals: Distribution;
+  readonly bytes: Distribution;
+}
+
+/** What finish reads of one series of one instance, however it was accumulated. */
+interface SeriesFigures {
+  readonly count: number;
+  readonly runs: number;
+  readonly intervals: Distribution;
+  readonly during: number;
+  readonly bytes: Distribution;
+  readonly replies: number;
 }
 
 /** One series of one instance at finish: the identities it merges. */
@@ -102,6 +152,7 @@ interface Acc {
   readonly object?: string;
   readonly eventType?: string;
   readonly ids: Identity[];
+  readonly series: Set<Series>;
   replies: number;
 }
 
@@ -111,12 +162,21 @@ interface Acc {
  */
 const OWNER_SPAN = 2 ** 26;
 
+/** Where a series' runs and intervals are measured: the capture file a time falls in. */
+type SegmentOf = (t: number) => number;
+
 /**
  * Background traffic folded as it comes: `seen` every published message, `add` the background in
  * time order, `finish` once the resolver is known. What stays per background message is its time
  * and body size in typed arrays (12 bytes), plus one map entry per background call's `_msg_id`;
  * messages are never referenced after the call returns (they may be views into a store that is
  * compacted next).
+ *
+ * Senders are named at finish, with what the whole capture taught the resolver, so that is what
+ * they cost until `settle`: past BACKGROUND_HELD messages (a capture of hours of a large cloud) a
+ * streaming spec settles the accumulator with the resolver it has, and from then on each message
+ * goes straight to its series (count, runs, intervals and sizes, distribution.ts), each call's
+ * `_msg_id` only for REPLY_WAIT_MS of capture time: memory no longer grows with the capture.
  */
 export class BackgroundAccumulator {
   /** Per service (from routing keys): its one host, or `many` once a second one shows. */
@@ -130,7 +190,31 @@ export class BackgroundAccumulator {
    * with the same id takes them over, as the all-at-once loop did, and a reply may come first. No
    * entry is dropped early: the old two-message reply (result, then `ending`) counts twice.
    */
-  readonly #byMsgId = new Map<number, number>();
+  #byMsgId = new Map<number, number>();
+  /** Settled only: the previous generation of #byMsgId, and when the current one began. */
+  #olderMsgIds = new Map<number, number>();
+  #generationMs = Number.NEGATIVE_INFINITY;
+  #held = 0;
+  readonly #budget: SampleBudget | undefined;
+  /** Settled: service → instance → series key → series. */
+  #settled: Map<string, Map<string, Map<string, Series>>> | undefined;
+  #resolve: ServiceResolver | undefined;
+  #segmentOf: SegmentOf = () => 0;
+  readonly #gapMs: number;
+
+  /** `budget` bounds the settled series' samples; `burstGapS` must be finish's (default 2). */
+  constructor(options: { readonly budget?: SampleBudget; readonly burstGapS?: number } = {}) {
+    this.#budget = options.budget;
+    this.#gapMs = (options.burstGapS ?? 2) * 1000;
+  }
+
+  /** Background messages held one by one (0 once settled). */
+  get held(): number {
+    return this.#held;
+  }
+  get isSettled(): boolean {
+    return this.#settled !== undefined;
+  }
 
   /** Every published message of the capture (what options.allMessages was): hosts in routing keys. */
   seen(m: RpcMessage): void {
@@ -141,12 +225,17 @@ export class BackgroundAccumulator {
     else if (!h.many && h.first !== m.server) h.many = true;
   }
 
-  /** A background message; across calls, the capture's background in time order. */
-  add(m: RpcMessage): void {
+  /**
+   * A background message; across calls, the capture's background in time order (within each
+   * capture file). `during`: it fell inside an operation's window.
+   */
+  add(m: RpcMessage, during = false): void {
+    if (this.#settled !== undefined) this.#rotate(m.wire.ts);
     if (m.kind === 'reply') {
       if (m.msgId === undefined || m.ending === false) return;
       const k = idKey52(m.msgId);
-      this.#byMsgId.set(k, (this.#byMsgId.get(k) ?? 0) + OWNER_SPAN);
+      const map = this.#olderMsgIds.has(k) ? this.#olderMsgIds : this.#byMsgId;
+      map.set(k, (map.get(k) ?? 0) + OWNER_SPAN);
       return;
     }
     const c = m.wire.connection;
@@ -170,18 +259,155 @@ export class BackgroundAccumulator {
     if (i === undefined) {
       i = this.#identities.length;
       if (i >= OWNER_SPAN - 1) throw new Error(`background: more than ${OWNER_SPAN - 1} sender identities`);
-      this.#identities.push({ rep: representative(m), ts: new Column(true), bytes: new Column(false) });
+      const rep = representative(m);
+      const settled = this.#settled !== undefined;
+      this.#identities.push({
+        rep,
+        ts: settled ? undefined : new Column(true),
+        bytes: settled ? undefined : new Column(false),
+        during: 0,
+        replies: 0,
+        ...(settled ? { series: this.#seriesOf(rep) } : {}),
+      });
       this.#ids.set(key, i);
     }
     const id = this.#identities[i];
     if (id === undefined) return;
-    id.ts.push(m.wire.ts);
-    id.bytes.push(m.bodySize);
+    if (during) id.during++;
+    if (id.series !== undefined) this.#push(id.series, m.wire.ts, m.bodySize, during);
+    else {
+      id.ts?.push(m.wire.ts);
+      id.bytes?.push(m.bodySize);
+      this.#held++;
+    }
     if (m.kind === 'call' && m.msgId !== undefined) {
       const k = idKey52(m.msgId);
-      const v = this.#byMsgId.get(k) ?? 0;
-      this.#byMsgId.set(k, v - (v % OWNER_SPAN) + i + 1);
+      const map = this.#olderMsgIds.has(k) ? this.#olderMsgIds : this.#byMsgId;
+      const v = map.get(k) ?? 0;
+      map.set(k, v - (v % OWNER_SPAN) + i + 1);
     }
+  }
+
+  /**
+   * From now on each message goes straight to its series, named with `resolve` and the hosts seen
+   * so far (a sender is named once: what the resolver learns later no longer renames it); what was
+   * held is folded into the series. `segmentOf`: the capture file a time falls in.
+   */
+  settle(resolve: ServiceResolver | undefined, segmentOf: SegmentOf): void {
+    this.#resolve = resolve;
+    this.#segmentOf = segmentOf;
+    if (this.#settled !== undefined) return;
+    this.#settled = new Map();
+    const bySeries = new Map<Series, Identity[]>();
+    for (const id of this.#identities) {
+      const s = this.#seriesOf(id.rep);
+      id.series = s;
+      const ids = bySeries.get(s);
+      if (ids === undefined) bySeries.set(s, [id]);
+      else ids.push(id);
+    }
+    for (const [s, ids] of bySeries) {
+      const times = gather(ids, (id) => id.ts);
+      // sorted apart from the times: the sizes are a multiset (only their median is read)
+      const sizes = gather(ids, (id) => id.bytes);
+      for (const [j, t] of times.entries()) this.#push(s, t, sizes[j] ?? 0, false);
+      for (const id of ids) {
+        s.during += id.during;
+        id.ts = undefined;
+        id.bytes = undefined;
+      }
+    }
+    this.#held = 0;
+  }
+
+  /** The series of a message once settled (created in the order of first messages). */
+  #seriesOf(rep: RpcMessage): Series {
+    const who = this.#identify(rep, this.#resolve);
+    const settled = this.#settled as Map<string, Map<string, Map<string, Series>>>;
+    const key = seriesKey(rep);
+    let insts = settled.get(who.service);
+    if (insts === undefined) {
+      insts = new Map();
+      settled.set(who.service, insts);
+    }
+    let keys = insts.get(who.instance);
+    if (keys === undefined) {
+      keys = new Map();
+      insts.set(who.instance, keys);
+    }
+    let s = keys.get(key);
+    if (s === undefined) {
+      s = {
+        service: who.service,
+        instance: who.instance,
+        rep,
+        n: 0,
+        during: 0,
+        runs: 0,
+        runStart: Number.NEGATIVE_INFINITY,
+        last: Number.NEGATIVE_INFINITY,
+        segment: -2,
+        intervals: new Distribution(this.#budget),
+        bytes: new Distribution(this.#budget),
+      };
+      keys.set(key, s);
+    }
+    return s;
+  }
+
+  /** runsOfSorted and finish's intervals, one message at a time. */
+  #push(s: Series, t: number, bytes: number, during: boolean): void {
+    s.n++;
+    if (during) s.during++;
+    s.bytes.push(bytes);
+    const segment = this.#segmentOf(t);
+    if (segment !== s.segment) {
+      // another capture file: a new run, and no interval across the files
+      s.segment = segment;
+      s.runs++;
+      s.runStart = t;
+      s.last = t;
+      return;
+    }
+    if (t - s.last > this.#gapMs) {
+      s.runs++;
+      s.intervals.push((t - s.runStart) / 1000);
+      s.runStart = t;
+    }
+    if (t > s.last) s.last = t;
+  }
+
+  /** Settled: `_msg_id`s older than REPLY_WAIT_MS of capture time give their replies to their callers. */
+  #rotate(t: number): void {
+    if (t < this.#generationMs + REPLY_WAIT_MS) return;
+    for (const v of this.#olderMsgIds.values()) {
+      const owner = v % OWNER_SPAN;
+      const id = owner > 0 ? this.#identities[owner - 1] : undefined;
+      if (id !== undefined) id.replies += (v - owner) / OWNER_SPAN;
+    }
+    this.#olderMsgIds = this.#byMsgId;
+    this.#byMsgId = new Map();
+    this.#generationMs = t;
+  }
+
+  #identify(m: RpcMessage, resolve: ServiceResolver | undefined): { service: string; instance: string } {
+    const r = resolve?.(m);
+    let service = r?.type;
+    if (service === undefined) {
+      service =
+        knownSender(m.topic, m.method) ??
+        (m.kind === 'notification' && m.publisherId !== undefined
+          ? publisherService(m.publisherId)
+          : undefined) ??
+        (isObjectRpc(m.method) ? 'nova-compute' : `client ${m.wire.connection?.client ?? 'unknown'}`);
+    }
+    let instance = r?.instance;
+    if (instance === undefined) {
+      const hosts = this.#hosts.get(service);
+      // one host of this service in the routing keys: it is that one; else the instance is not named
+      instance = hosts !== undefined && !hosts.many ? hosts.first : 'unnamed';
+    }
+    return { service, instance };
   }
 
   /** The analysis of what was added; the accumulator is left as it was (finish may be called again). */
@@ -191,49 +417,29 @@ export class BackgroundAccumulator {
     const windowS = Math.max(options.windowMs / 1000, 1e-3);
     const opWindows = options.operationWindows ?? [];
     const inOperation = windowTest(opWindows);
-    const gap = (options.burstGapS ?? 2) * 1000;
-
-    const identify = (m: RpcMessage): { service: string; instance: string } => {
-      const r = options.resolve?.(m);
-      let service = r?.type;
-      if (service === undefined) {
-        service =
-          knownSender(m.topic, m.method) ??
-          (m.kind === 'notification' && m.publisherId !== undefined
-            ? publisherService(m.publisherId)
-            : undefined) ??
-          (isObjectRpc(m.method) ? 'nova-compute' : `client ${m.wire.connection?.client ?? 'unknown'}`);
-      }
-      let instance = r?.instance;
-      if (instance === undefined) {
-        const hosts = this.#hosts.get(service);
-        // one host of this service in the routing keys: it is that one; else the instance is not named
-        instance = hosts !== undefined && !hosts.many ? hosts.first : 'unnamed';
-      }
-      return { service, instance };
-    };
+    const anyOperations = opWindows.length > 0 || options.anyOperations === true;
+    const gap = this.#gapMs;
 
     const replies = new Float64Array(this.#identities.length);
-    for (const v of this.#byMsgId.values()) {
-      const owner = v % OWNER_SPAN;
-      if (owner > 0) replies[owner - 1] = (replies[owner - 1] ?? 0) + (v - owner) / OWNER_SPAN;
-    }
+    for (const map of [this.#olderMsgIds, this.#byMsgId])
+      for (const v of map.values()) {
+        const owner = v % OWNER_SPAN;
+        if (owner > 0) replies[owner - 1] = (replies[owner - 1] ?? 0) + (v - owner) / OWNER_SPAN;
+      }
 
     // service → instance → key → acc, created in the order of each one's first message
     const per = new Map<string, Map<string, Map<string, Acc>>>();
-    this.#identities.forEach((id, i) => {
-      const m = id.rep;
-      const who = identify(m);
-      const key = [m.kind, m.topic, m.method ?? '', m.object ?? '', m.eventType ?? ''].join('|');
-      let insts = per.get(who.service);
+    const accOf = (service: string, instance: string, m: RpcMessage): Acc => {
+      const key = seriesKey(m);
+      let insts = per.get(service);
       if (insts === undefined) {
         insts = new Map();
-        per.set(who.service, insts);
+        per.set(service, insts);
       }
-      let keys = insts.get(who.instance);
+      let keys = insts.get(instance);
       if (keys === undefined) {
         keys = new Map();
-        insts.set(who.instance, keys);
+        insts.set(instance, keys);
       }
       let acc = keys.get(key);
       if (acc === undefined) {
@@ -241,6 +447,7 @@ export class BackgroundAccumulator {
           kind: m.kind,
           topic: m.topic,
           ids: [],
+          series: new Set(),
           replies: 0,
           ...(m.method !== undefined ? { method: m.method } : {}),
           ...(m.object !== undefined ? { object: m.object } : {}),
@@ -248,9 +455,62 @@ export class BackgroundAccumulator {
         };
         keys.set(key, acc);
       }
-      acc.ids.push(id);
-      acc.replies += replies[i] ?? 0;
-    });
+      return acc;
+    };
+    if (this.#settled !== undefined) {
+      // named when settled: the series as they are
+      const accs = new Map<Series, Acc>();
+      for (const insts of this.#settled.values())
+        for (const keys of insts.values())
+          for (const s of keys.values()) {
+            const acc = accOf(s.service, s.instance, s.rep);
+            acc.series.add(s);
+            accs.set(s, acc);
+          }
+      for (const [i, id] of this.#identities.entries()) {
+        const acc = id.series === undefined ? undefined : accs.get(id.series);
+        if (acc !== undefined) acc.replies += (replies[i] ?? 0) + id.replies;
+      }
+    } else
+      this.#identities.forEach((id, i) => {
+        const who = this.#identify(id.rep, options.resolve);
+        const acc = accOf(who.service, who.instance, id.rep);
+        acc.ids.push(id);
+        acc.replies += replies[i] ?? 0;
+      });
+
+    /** One instance's series: measured here from its times, or as settled. */
+    const figures = (a: Acc): SeriesFigures => {
+      if (a.ids.length === 0) {
+        const intervals = new Distribution();
+        const bytes = new Distribution();
+        let count = 0;
+        let runs = 0;
+        let during = 0;
+        for (const s of a.series) {
+          count += s.n;
+          runs += s.runs;
+          during += s.during;
+          intervals.addAll(s.intervals);
+          bytes.addAll(s.bytes);
+        }
+        return { count, runs, intervals, during, bytes, replies: a.replies };
+      }
+      const ts = gather(a.ids, (id) => id.ts);
+      const r = runsOfSorted(ts, gap);
+      const intervals = new Distribution();
+      // intervals only within one capture: the time between two capture files is not a period
+      for (let i = 1; i < r.length; i++) {
+        const prev = r[i - 1] ?? 0;
+        const t = r[i] ?? 0;
+        if (segmentOf(prev) === segmentOf(t)) intervals.push((t - prev) / 1000);
+      }
+      let during = a.ids.reduce((n, id) => n + id.during, 0);
+      if (opWindows.length > 0) for (const t of ts) if (inOperation(t)) during++;
+      const bytes = new Distribution();
+      for (const b of gather(a.ids, (id) => id.bytes)) bytes.push(b);
+      return { count: ts.length, runs: r.length, intervals, during, bytes, replies: a.replies };
+    };
 
     const out: BackgroundService[] = [];
     for (const [service, insts] of per) {
@@ -262,38 +522,30 @@ export class BackgroundAccumulator {
         const accs = [...insts.values()].map((k) => k.get(key)).filter((a): a is Acc => a !== undefined);
         const first = accs[0];
         if (first === undefined) continue;
-        const times = accs.map((a) => gather(a.ids, (id) => id.ts));
-        const runs = times.map((ts) => runsOfSorted(ts, gap));
-        // intervals only within one capture: the time between two capture files is not a period
-        const intervals = runs.flatMap((r) =>
-          r.slice(1).flatMap((t, i) => {
-            const prev = r[i] ?? t;
-            return segmentOf(prev) === segmentOf(t) ? [(t - prev) / 1000] : [];
-          }),
-        );
-        const during = times.map((ts) => {
-          let n = 0;
-          for (const t of ts) if (inOperation(t)) n++;
-          return n;
-        });
+        const fs = accs.map(figures);
+        const intervals = new Distribution();
+        const bytes = new Distribution();
+        for (const f of fs) {
+          intervals.addAll(f.intervals);
+          bytes.addAll(f.bytes);
+        }
         // only ever seen while operations ran (the resource tracker's ComputeNode.save during a
         // boot): caused by those operations though it carries a periodic context; no period, and not
         // part of the idle per-instance rate
         // mostly seen while operations ran: triggered by them (a heartbeat keeps its pace whether
         // operations run or not, so it stays periodic)
-        const total = times.reduce((n, ts) => n + ts.length, 0);
-        const inside = during.reduce((n, d) => n + d, 0);
-        const triggered = opWindows.length > 0 && inside * 2 > total;
+        const total = fs.reduce((n, f) => n + f.count, 0);
+        const inside = fs.reduce((n, f) => n + f.during, 0);
+        const triggered = anyOperations && inside * 2 > total;
         // a period needs at least two intervals (three runs): two samples give a gap, not a period
-        const periodS = intervals.length >= 2 && !triggered ? median(intervals) : undefined;
-        const jitterS =
-          periodS !== undefined ? median(intervals.map((x) => Math.abs(x - periodS))) : undefined;
-        const counts = times.map((ts) => ts.length);
+        const periodS = intervals.length >= 2 && !triggered ? intervals.median() : undefined;
+        const jitterS = periodS !== undefined ? intervals.medianDeviation(periodS) : undefined;
+        const counts = fs.map((f) => f.count);
         // instances without this RPC count as 0 in the median
         while (counts.length < insts.size) counts.push(0);
         const count = median(counts);
-        const occ = median(runs.map((r) => r.length));
-        const replies = median(accs.map((a) => a.replies));
+        const occ = median(fs.map((f) => f.runs));
+        const replies = median(fs.map((f) => f.replies));
         const mpo = occ > 0 ? count / occ : 0;
         const perMinute =
           periodS !== undefined && periodS > 0 ? (mpo * 60) / periodS : (count * 60) / windowS;
@@ -312,13 +564,8 @@ export class BackgroundAccumulator {
           perMinute: round(perMinute, 3),
           measuredPerMinute: round((count * 60) / windowS, 3),
           repliesPerMinute: round(count > 0 ? (perMinute * replies) / count : 0, 3),
-          bytesMedian: sortedMedian(
-            gather(
-              accs.flatMap((a) => a.ids),
-              (id) => id.bytes,
-            ),
-          ),
-          duringOperations: median(during),
+          bytesMedian: bytes.median(),
+          duringOperations: median(fs.map((f) => f.during)),
           ...(triggered ? { duringOperationsOnly: true } : {}),
           ...(periodS === undefined && !triggered && occ < 2 ? { tooShort: true } : {}),
         });
@@ -337,12 +584,18 @@ export class BackgroundAccumulator {
   }
 }
 
+function seriesKey(m: RpcMessage): string {
+  return [m.kind, m.topic, m.method ?? '', m.object ?? '', m.eventType ?? ''].join('|');
+}
+
 /** Per service type: its background RPCs with period, jitter and rate. */
 export function analyseBackground(
   background: readonly RpcMessage[],
   options: BackgroundOptions,
 ): BackgroundService[] {
-  const acc = new BackgroundAccumulator();
+  const acc = new BackgroundAccumulator(
+    options.burstGapS !== undefined ? { burstGapS: options.burstGapS } : {},
+  );
   for (const m of options.allMessages ?? background) acc.seen(m);
   for (const m of background) acc.add(m);
   return acc.finish(options);
@@ -458,21 +711,16 @@ class Column {
 }
 
 /** One column of several identities, as one array sorted ascending. */
-function gather(ids: readonly Identity[], col: (id: Identity) => Column): Float64Array {
-  const out = new Float64Array(ids.reduce((n, id) => n + col(id).length, 0));
+function gather(ids: readonly Identity[], col: (id: Identity) => Column | undefined): Float64Array {
+  const out = new Float64Array(ids.reduce((n, id) => n + (col(id)?.length ?? 0), 0));
   let at = 0;
   for (const id of ids) {
-    col(id).copyTo(out, at);
-    at += col(id).length;
+    const c = col(id);
+    if (c === undefined) continue;
+    c.copyTo(out, at);
+    at += c.length;
   }
   return out.sort((a, b) => a - b);
-}
-
-/** spec-stats median on an already sorted array (a capture's series can hold 10⁵ messages). */
-function sortedMedian(s: Float64Array): number {
-  if (s.length === 0) return 0;
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 }
 
 /** runsOf on times already sorted. */
@@ -499,7 +747,7 @@ export function runsOf(ts: readonly number[], gapMs: number): number[] {
 }
 
 /** t → inside one of the windows? Merged and binary-searched: captures hold thousands of operations. */
-function windowTest(
+export function windowTest(
   ws: readonly { readonly startMs: number; readonly endMs: number }[],
 ): (t: number) => boolean {
   const merged: { startMs: number; endMs: number }[] = [];

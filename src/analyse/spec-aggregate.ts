@@ -1,56 +1,35 @@
 /**
  * The per-kind aggregates of the spec, folded one operation at a time: an operation's steps are
- * read once and dropped, so a capture of thousands of operations holds its samples (8 bytes each,
- * in typed arrays) and one example per kind, not every operation's steps. Fold operations in start
+ * read once and dropped, so a capture of thousands of operations holds its samples (distribution.ts:
+ * exact within a budget, bounded past it) and one example per kind, not every operation's steps. Fold operations in start
  * order: the first of a kind is its example, and rows keep the order they were first seen in.
  */
 import type { Operation, OperationStep } from '../correlate/operations.ts';
+import { Distribution, type SampleBudget } from './distribution.ts';
 import type { SpecBackgroundNote, SpecOperation, SpecRpc } from './spec.ts';
-import { type CountStat, countStat, median } from './spec-stats.ts';
+import type { CountStat } from './spec-stats.ts';
 
-/** A growable list of numbers kept as float64: exact medians without an object per sample. */
-export class Samples {
-  #a = new Float64Array(8);
-  #n = 0;
-  get length(): number {
-    return this.#n;
-  }
-  push(x: number): void {
-    if (this.#n === this.#a.length) {
-      const b = new Float64Array(this.#a.length * 2);
-      b.set(this.#a);
-      this.#a = b;
-    }
-    this.#a[this.#n++] = x;
-  }
-  /** The samples in a plain array (stats functions take readonly number[]). */
-  values(): number[] {
-    return Array.from(this.#a.subarray(0, this.#n));
-  }
-  max(): number {
-    let m = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < this.#n; i++) m = Math.max(m, this.#a[i] ?? m);
-    return m;
-  }
-}
+/** Request ids a kind lists (the first ones): `instances` counts them all. */
+export const REQUEST_IDS_LISTED = 1000;
 
 interface RowAcc {
   readonly step: OperationStep;
   /** Count per instance it appeared in; instances without it count 0 (added at the end). */
-  readonly counts: Samples;
-  readonly bytes: Samples;
-  readonly replyBytes: Samples;
-  readonly latency: Samples;
-  readonly offsets: Samples;
+  readonly counts: Distribution;
+  readonly bytes: Distribution;
+  readonly replyBytes: Distribution;
+  readonly latency: Distribution;
+  readonly offsets: Distribution;
   inferredLink?: string;
 }
 
 interface KindAcc {
   readonly example: Operation;
   readonly requestIds: string[];
-  readonly messages: Samples;
-  readonly bytes: Samples;
-  readonly durationMs: Samples;
+  instances: number;
+  readonly messages: Distribution;
+  readonly bytes: Distribution;
+  readonly durationMs: Distribution;
   readonly rows: Map<string, RowAcc>;
   readonly notes: Map<string, { n: SpecBackgroundNote; count: number }>;
 }
@@ -62,6 +41,12 @@ function rowKey(s: OperationStep): string {
 /** One entry per (name, servers): operations of the same kind acting on as many servers. */
 export class OperationAggregator {
   readonly #kinds = new Map<string, KindAcc>();
+  readonly #budget: SampleBudget | undefined;
+
+  /** `budget`: what every series together holds exactly (default: no bound). */
+  constructor(budget?: SampleBudget) {
+    this.#budget = budget;
+  }
 
   add(op: Operation): void {
     const k = `${op.topic}.${op.name}#${op.servers}`;
@@ -70,15 +55,16 @@ export class OperationAggregator {
       g = {
         example: op,
         requestIds: [],
-        messages: new Samples(),
-        bytes: new Samples(),
-        durationMs: new Samples(),
+        instances: 0,
+        messages: new Distribution(this.#budget),
+        bytes: new Distribution(this.#budget),
+        durationMs: new Distribution(this.#budget),
         rows: new Map(),
         notes: new Map(),
       };
       this.#kinds.set(k, g);
     }
-    g.requestIds.push(op.id);
+    if (g.instances++ < REQUEST_IDS_LISTED) g.requestIds.push(op.id);
     g.messages.push(op.steps.length);
     g.bytes.push(op.steps.reduce((s, x) => s + x.bodySize, 0));
     g.durationMs.push(round1(op.durationMs));
@@ -95,11 +81,11 @@ export class OperationAggregator {
       if (acc === undefined) {
         acc = {
           step: s,
-          counts: new Samples(),
-          bytes: new Samples(),
-          replyBytes: new Samples(),
-          latency: new Samples(),
-          offsets: new Samples(),
+          counts: new Distribution(this.#budget),
+          bytes: new Distribution(this.#budget),
+          replyBytes: new Distribution(this.#budget),
+          latency: new Distribution(this.#budget),
+          offsets: new Distribution(this.#budget),
         };
         g.rows.set(rk, acc);
       }
@@ -136,12 +122,9 @@ export class OperationAggregator {
     const out: SpecOperation[] = [];
     for (const g of this.#kinds.values()) {
       const first = g.example;
-      const instances = g.requestIds.length;
+      const instances = g.instances;
       const rpc: SpecRpc[] = [...g.rows.values()].map((r) => {
         const s = r.step;
-        const bytes = r.bytes.values();
-        const replyBytes = r.replyBytes.values();
-        const latency = r.latency.values();
         return {
           kind: s.kind,
           from: s.from,
@@ -151,14 +134,14 @@ export class OperationAggregator {
           ...(s.object !== undefined ? { object: s.object } : {}),
           ...(s.eventType !== undefined ? { eventType: s.eventType } : {}),
           count: withZeros(r.counts, instances),
-          bytes: { median: median(bytes), max: r.bytes.max() },
-          ...(replyBytes.length > 0
-            ? { replyBytes: { median: median(replyBytes), max: r.replyBytes.max() } }
+          bytes: { median: r.bytes.median(), max: r.bytes.max() },
+          ...(r.replyBytes.length > 0
+            ? { replyBytes: { median: r.replyBytes.median(), max: r.replyBytes.max() } }
             : {}),
-          ...(latency.length > 0
-            ? { latencyMs: { median: round1(median(latency)), max: round1(r.latency.max()) } }
+          ...(r.latency.length > 0
+            ? { latencyMs: { median: round1(r.latency.median()), max: round1(r.latency.max()) } }
             : {}),
-          firstOffsetMs: round1(median(r.offsets.values())),
+          firstOffsetMs: round1(r.offsets.median()),
           ...(r.inferredLink !== undefined ? { inferredLink: r.inferredLink } : {}),
         };
       });
@@ -170,9 +153,10 @@ export class OperationAggregator {
         servers: first.servers,
         instances,
         requestIds: g.requestIds,
-        messages: countStat(g.messages.values()),
-        bytes: countStat(g.bytes.values()),
-        durationMs: countStat(g.durationMs.values()),
+        ...(instances > g.requestIds.length ? { requestIdsOmitted: instances - g.requestIds.length } : {}),
+        messages: statOf(g.messages),
+        bytes: statOf(g.bytes),
+        durationMs: statOf(g.durationMs),
         rpc,
         backgroundDuring: [...g.notes.values()].map((e) => ({
           ...e.n,
@@ -188,10 +172,19 @@ export class OperationAggregator {
 }
 
 /** countStat over every instance: those a row was absent from count 0. */
-function withZeros(present: Samples, instances: number): CountStat {
-  const xs = present.values();
-  for (let i = xs.length; i < instances; i++) xs.push(0);
-  return countStat(xs);
+function withZeros(present: Distribution, instances: number): CountStat {
+  const zeros = Math.max(0, instances - present.length);
+  if (instances === 0) return { min: 0, median: 0, max: 0 };
+  return {
+    min: zeros > 0 ? Math.min(0, present.min()) : present.min(),
+    median: present.median(zeros),
+    max: present.length > 0 ? Math.max(present.max(), zeros > 0 ? 0 : present.max()) : 0,
+  };
+}
+
+/** spec-stats countStat of a series. */
+function statOf(d: Distribution): CountStat {
+  return d.length === 0 ? { min: 0, median: 0, max: 0 } : { min: d.min(), median: d.median(), max: d.max() };
 }
 
 export function round1(x: number): number {

@@ -28,7 +28,7 @@ import { RpcscopeError } from '../errors.ts';
 import { loadCaptures, mergeSkipped } from '../pipeline/load.ts';
 import type { RecordSink } from '../pipeline/sink.ts';
 import type { RpcCall, RpcMessage, SkipStats } from '../records.ts';
-import { type Spec, SpecFold } from './spec.ts';
+import { type Spec, SpecFold, type SpecFoldOptions, type SpecStatistics } from './spec.ts';
 import { cutContext, deliveryEvidence, type SpecInputFailure, type SpecLoadOptions } from './spec-load.ts';
 import {
   asCall,
@@ -44,6 +44,8 @@ import {
 export const QUIET_MS = 60_000;
 /** The shortest quiet time a fold of very dense traffic falls back to (see #tryFold). */
 export const MIN_QUIET_MS = 5000;
+/** A message of an operation folded up to this long (of capture time) before is counted late. */
+export const LATE_MS = 600_000;
 /** Messages held before the part behind a cut is folded (~30 MB of records). */
 export const HOLD_MESSAGES = 120_000;
 /**
@@ -57,6 +59,8 @@ export interface SpecStreamOptions extends SpecLoadOptions {
   readonly holdMessages?: number;
   /** Quiet time before an operation may be folded (default QUIET_MS; tests fold short captures). */
   readonly quietMs?: number;
+  /** Bounds of the spec's statistics (spec.ts EXACT_SAMPLES, periodic.ts BACKGROUND_HELD; tests lower them). */
+  readonly bounds?: SpecFoldOptions;
 }
 
 /** What the model copies from the first call or cast with an exchange (emulate/model.ts wireFacts). */
@@ -82,6 +86,8 @@ export interface SpecRead {
   readonly late: number;
   /** The shortest quiet time a fold waited for, when folds happened (QUIET_MS but on very dense traffic). */
   readonly quietMs?: number;
+  /** How exact the figures are (a capture past the bounds has some estimated, see spec.ts). */
+  readonly statistics: SpecStatistics;
 }
 
 /** Rows of folded chunks point here: nothing reads them after the fold. */
@@ -94,7 +100,7 @@ function byCallTime(a: CallView, b: CallView): number {
 }
 
 class SpecStream {
-  readonly fold = new SpecFold();
+  readonly fold: SpecFold;
   readonly services = new ServiceEvidence();
   #records = new SpecRecords();
   /** Kept messages held, in arrival order. */
@@ -112,8 +118,14 @@ class SpecStream {
    * time after the cut (~16 bytes a publish).
    */
   #foldedPublishes: { readonly cut: number; readonly ids: HashedIds }[] = [];
-  /** Request ids of the operations folded: a later message with one is late. */
-  readonly #foldedRequests = new HashedIds();
+  /**
+   * Request ids of the operations folded in the last LATE_MS to 2 × LATE_MS of capture time (two
+   * generations): a later message with one is late. Older ones are let go, or they would grow with
+   * the capture; a message that late is grouped on its own all the same, only not counted.
+   */
+  #foldedRequests = new HashedIds();
+  #olderRequests = new HashedIds();
+  #requestsSince = Number.NEGATIVE_INFINITY;
   readonly #evidence = new Set<string>();
   readonly #hold: number;
   #nextTry: number;
@@ -126,7 +138,8 @@ class SpecStream {
 
   readonly #quietMs: number;
 
-  constructor(hold: number, quietMs: number) {
+  constructor(hold: number, quietMs: number, fold: SpecFoldOptions) {
+    this.fold = new SpecFold(fold);
     this.#hold = hold;
     this.#nextTry = hold;
     this.#quietMs = quietMs;
@@ -149,6 +162,10 @@ class SpecStream {
 
   #foldedPublish(uid: string): boolean {
     return this.#foldedPublishes.some((g) => g.ids.has(uid));
+  }
+
+  #wasFolded(requestId: string): boolean {
+    return this.#foldedRequests.has(requestId) || this.#olderRequests.has(requestId);
   }
 
   message(m: RpcMessage): void {
@@ -175,14 +192,10 @@ class SpecStream {
     this.kept++;
     if (m.wire.event === 'publish' && uid !== undefined) this.#published.add(v.row, uid);
     this.services.message(asMessage(v));
-    if (this.#foldedRequests.size > 0) {
+    if (this.#foldedRequests.size + this.#olderRequests.size > 0) {
       const r = m.requestId;
       const g = m.globalRequestId;
-      if (
-        (r !== undefined && this.#foldedRequests.has(r)) ||
-        (g !== undefined && this.#foldedRequests.has(g))
-      )
-        this.late++;
+      if ((r !== undefined && this.#wasFolded(r)) || (g !== undefined && this.#wasFolded(g))) this.late++;
     }
     if (this.#held.length >= this.#nextTry) this.#tryFold();
   }
@@ -263,6 +276,11 @@ class SpecStream {
   #foldBefore(cut: number, chunk: readonly RpcMessage[]): void {
     const calls = this.#calls.filter((c) => c.call.wire.ts < cut).map(asCall);
     const resolve = resolverOf(this.services.result());
+    if (cut - this.#requestsSince >= LATE_MS) {
+      this.#olderRequests = this.#foldedRequests;
+      this.#foldedRequests = new HashedIds();
+      this.#requestsSince = cut;
+    }
     this.fold.add(chunk, calls, resolve, (op) => {
       for (const r of op.requestIds) this.#foldedRequests.add(r);
       if (op.globalRequestId !== undefined) this.#foldedRequests.add(op.globalRequestId);
@@ -328,7 +346,11 @@ class SpecStream {
  * and the others are used; damaged parts are counted as `report` counts them.
  */
 export async function readSpec(paths: readonly string[], opts: SpecStreamOptions = {}): Promise<SpecRead> {
-  const s = new SpecStream(Math.max(1, opts.holdMessages ?? HOLD_MESSAGES), opts.quietMs ?? QUIET_MS);
+  const s = new SpecStream(
+    Math.max(1, opts.holdMessages ?? HOLD_MESSAGES),
+    opts.quietMs ?? QUIET_MS,
+    opts.bounds ?? {},
+  );
   const sink: RecordSink = {
     name: 'spec',
     message: (m) => s.message(m),
@@ -338,6 +360,8 @@ export async function readSpec(paths: readonly string[], opts: SpecStreamOptions
   const segments: { startMs: number; endMs: number }[] = [];
   const results: SourceResult[] = [];
   const failed: SpecInputFailure[] = [];
+  // the files read so far: background runs and periods are measured within one file
+  s.fold.segments(segments);
   for (const p of paths) {
     s.newFile();
     const kept = s.kept;
@@ -380,6 +404,7 @@ export async function readSpec(paths: readonly string[], opts: SpecStreamOptions
     wire: s.wire ?? {},
     folds: s.folds,
     late: s.late,
+    statistics: s.fold.statistics,
     ...(s.shortestQuietMs !== undefined ? { quietMs: s.shortestQuietMs } : {}),
   };
 }

@@ -7,8 +7,9 @@
 import type { Operation, ServiceResolver } from '../correlate/operations.ts';
 import { groupOperations, publishedMessages, stepLabel } from '../correlate/operations.ts';
 import type { RpcCall, RpcKind, RpcMessage } from '../records.ts';
+import { SampleBudget } from './distribution.ts';
 import { backgroundPerHypervisorPerMinute } from './headline.ts';
-import { BackgroundAccumulator, type BackgroundService } from './periodic.ts';
+import { BACKGROUND_HELD, BackgroundAccumulator, type BackgroundService, windowTest } from './periodic.ts';
 import { OperationAggregator, round1 } from './spec-aggregate.ts';
 import { type CountStat, fitLine } from './spec-stats.ts';
 
@@ -59,7 +60,10 @@ export interface SpecOperation {
   readonly servers: number;
   /** Operations of this kind found. */
   readonly instances: number;
+  /** The first REQUEST_IDS_LISTED (spec-aggregate.ts) of them: a spec's size stays bounded. */
   readonly requestIds: readonly string[];
+  /** Request ids not listed (instances beyond the first REQUEST_IDS_LISTED). */
+  readonly requestIdsOmitted?: number;
   /** Messages per operation, replies included. */
   readonly messages: CountStat;
   readonly bytes: CountStat;
@@ -108,6 +112,8 @@ export interface Spec {
   readonly operations: readonly SpecOperation[];
   readonly scaling: readonly SpecScaling[];
   readonly background: readonly BackgroundService[];
+  /** Present when the capture outgrew the exact statistics' bounds: what is estimated. */
+  readonly statistics?: SpecStatistics;
 }
 
 export interface SpecInput {
@@ -122,6 +128,34 @@ export interface SpecInput {
 
 export interface SpecOptions {
   readonly resolve?: ServiceResolver;
+}
+
+/**
+ * Exact samples the spec's series hold together (8 bytes each) before the largest are reduced
+ * (distribution.ts): a capture of hundreds of thousands of operations stays in bounded memory.
+ */
+export const EXACT_SAMPLES = 1_000_000;
+
+export interface SpecFoldOptions {
+  /** Default EXACT_SAMPLES. */
+  readonly exactSamples?: number;
+  /** Background messages held before their senders are named (default periodic.ts BACKGROUND_HELD). */
+  readonly backgroundHeld?: number;
+}
+
+/** How exact a spec's figures are: all of them, unless the capture outgrew the bounds. */
+export interface SpecStatistics {
+  /** Every median is a value of its series (or the mean of two). */
+  readonly exact: boolean;
+  /** Series reduced to value counts (still exact) or buckets. */
+  readonly reducedSeries: number;
+  /** Series whose quantiles are within distribution.ts SKETCH_ACCURACY. */
+  readonly bucketedSeries: number;
+  /**
+   * Background senders named when BACKGROUND_HELD messages had been read, not at the end: what the
+   * capture showed later of a connection no longer renames it.
+   */
+  readonly backgroundNamedEarly: boolean;
 }
 
 export function buildSpec(input: SpecInput, options: SpecOptions = {}): Spec {
@@ -140,11 +174,37 @@ export type SpecWindow = Pick<SpecInput, 'inputs' | 'startMs' | 'endMs' | 'segme
  * per-series samples, so nothing is held per message once a chunk is added.
  */
 export class SpecFold {
-  readonly #kinds = new OperationAggregator();
-  readonly #windows: { startMs: number; endMs: number }[] = [];
+  readonly #budget: SampleBudget;
+  readonly #kinds: OperationAggregator;
+  readonly #background: BackgroundAccumulator;
+  readonly #backgroundHeld: number;
+  #operations = 0;
   #operationMessages = 0;
   #backgroundMessages = 0;
-  readonly #background = new BackgroundAccumulator();
+  /** Capture files read before the current one (a streaming read tells them as it goes). */
+  #segments: readonly { readonly startMs: number; readonly endMs: number }[] = [];
+
+  constructor(options: SpecFoldOptions = {}) {
+    this.#budget = new SampleBudget(options.exactSamples ?? EXACT_SAMPLES);
+    this.#kinds = new OperationAggregator(this.#budget);
+    this.#background = new BackgroundAccumulator({ budget: this.#budget });
+    this.#backgroundHeld = options.backgroundHeld ?? BACKGROUND_HELD;
+  }
+
+  /** The capture files read so far (a chunk's times past them are in the file being read). */
+  segments(done: readonly { readonly startMs: number; readonly endMs: number }[]): void {
+    this.#segments = done;
+  }
+
+  /** Whether every figure is exact so far (see SpecStatistics). */
+  get statistics(): SpecStatistics {
+    return {
+      exact: this.#budget.bucketed === 0,
+      reducedSeries: this.#budget.reduced,
+      bucketedSeries: this.#budget.bucketed,
+      backgroundNamedEarly: this.#background.isSettled,
+    };
+  }
 
   /**
    * Published messages (publishedMessages: time-sorted) of a chunk no grouping unit crosses, with
@@ -157,15 +217,27 @@ export class SpecFold {
     onOperation?: (op: Operation) => void,
   ): void {
     for (const m of published) this.#background.seen(m);
-    // operations are folded as they are built: none is kept but each kind's example
+    // operations are folded as they are built: none is kept but each kind's example; their
+    // windows only matter to this chunk's background (no operation crosses a chunk's edge)
+    const windows: { startMs: number; endMs: number }[] = [];
     const background = groupOperations(published, calls, resolve ? { resolve } : {}, (op) => {
       onOperation?.(op);
       this.#kinds.add(op);
-      this.#windows.push({ startMs: op.startMs, endMs: op.endMs });
+      windows.push({ startMs: op.startMs, endMs: op.endMs });
+      this.#operations++;
       this.#operationMessages += op.steps.length;
     });
     this.#backgroundMessages += background.length;
-    for (const m of background) this.#background.add(m);
+    const inOperation = windowTest(windows);
+    const done = this.#segments;
+    const segmentOf = (t: number): number => {
+      const i = done.findIndex((g) => t >= g.startMs && t <= g.endMs);
+      return i < 0 ? done.length : i;
+    };
+    if (this.#background.isSettled) this.#background.settle(resolve, segmentOf);
+    for (const m of background) this.#background.add(m, windows.length > 0 && inOperation(m.wire.ts));
+    if (!this.#background.isSettled && this.#background.held > this.#backgroundHeld)
+      this.#background.settle(resolve, segmentOf);
   }
 
   /** The spec of every chunk added; `resolve` names the background's senders. */
@@ -177,7 +249,7 @@ export class SpecFold {
     const background = this.#background.finish({
       windowMs,
       ...(window.segments !== undefined ? { segments: window.segments } : {}),
-      operationWindows: this.#windows,
+      anyOperations: this.#operations > 0,
       ...(resolve ? { resolve } : {}),
     });
     const operations = this.#kinds.finish();
@@ -192,7 +264,7 @@ export class SpecFold {
         captures: window.segments?.length ?? 1,
       },
       summary: {
-        operations: this.#windows.length,
+        operations: this.#operations,
         operationKinds: operations.length,
         operationMessages: this.#operationMessages,
         backgroundMessages: this.#backgroundMessages,
@@ -201,6 +273,7 @@ export class SpecFold {
       operations,
       scaling: scalingOf(operations),
       background,
+      ...(this.#budget.reduced > 0 || this.#background.isSettled ? { statistics: this.statistics } : {}),
     };
   }
 }

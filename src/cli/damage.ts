@@ -3,6 +3,8 @@
  * skipped. A script must still see it: one line on stderr naming the first damaged place, and the
  * exit status of RPCSCOPE_INPUT_DAMAGED (4).
  */
+import { SKETCH_ACCURACY } from '../analyse/distribution.ts';
+import { BACKGROUND_HELD } from '../analyse/periodic.ts';
 import { type SpecLoaded, specInputProblems } from '../analyse/spec-load.ts';
 import { QUIET_MS, type SpecRead } from '../analyse/spec-stream.ts';
 import { exitStatus, RpcscopeError } from '../errors.ts';
@@ -58,9 +60,21 @@ export function flagSpecInput(
  * A spec read in folds (spec-stream.ts) says when an operation sent again after it had been folded:
  * its later messages were grouped on their own. Not damage: the exit status stays.
  */
-export function lateNote(command: string, read: Pick<SpecRead, 'late' | 'folds' | 'quietMs'>): void {
-  if (read.late === 0) return;
-  process.stderr.write(
-    `[${command}] ${read.late} messages came for operations already folded (quiet for ${(read.quietMs ?? QUIET_MS) / 1000} s, folded to bound memory in ${read.folds} chunks): grouped on their own; --hold-messages N holds more of the capture at once\n`,
-  );
+export function lateNote(
+  command: string,
+  read: Pick<SpecRead, 'late' | 'folds' | 'quietMs' | 'statistics'>,
+): void {
+  if (read.late > 0)
+    process.stderr.write(
+      `[${command}] ${read.late} messages came for operations already folded (quiet for ${(read.quietMs ?? QUIET_MS) / 1000} s, folded to bound memory in ${read.folds} chunks): grouped on their own; --hold-messages N holds more of the capture at once\n`,
+    );
+  const st = read.statistics;
+  if (st.bucketedSeries > 0)
+    process.stderr.write(
+      `[${command}] the capture outgrew the exact statistics: ${st.bucketedSeries} series' medians are estimates within ${SKETCH_ACCURACY * 100} % (spec "statistics")\n`,
+    );
+  if (st.backgroundNamedEarly)
+    process.stderr.write(
+      `[${command}] background senders were named after ${BACKGROUND_HELD.toLocaleString('en-US')} background messages, not at the end of the capture (spec "statistics")\n`,
+    );
 }
