@@ -251,3 +251,19 @@ test('an unnamed instance is named by the one host its service is addressed at',
   acc.seen(toHost('cmp-2'));
   assert.deepEqual(acc.finish({ windowMs: 60_000, resolve })[0]?.instanceNames, ['unnamed']);
 });
+
+test('replies are counted for calls let go long before the end; a reply minutes after its call is not', () => {
+  const msgs: RpcMessage[] = [];
+  for (let t = 0; t < 600_000; t += 10_000) {
+    msgs.push(msg('call', t, { msgId: `c-${t}` }), msg('reply', t + 10, { msgId: `c-${t}` }));
+  }
+  // answered five minutes late (oslo's caller gave up after rpc_response_timeout)
+  msgs.push(msg('call', 600_000, { msgId: 'slow' }));
+  for (let t = 600_010; t < 900_000; t += 10_000) msgs.push(msg('cast', t, { method: 'tick' }));
+  msgs.push(msg('reply', 900_000, { msgId: 'slow' }));
+  const [svc] = analyseBackground(msgs, { windowMs: 900_000 });
+  const row = svc?.periodic.find((p) => p.method === 'report_state');
+  assert.equal(row?.count, 61);
+  // 60 of 61 calls answered: the rate of replies is the calls' rate × 60/61
+  assert.equal(row?.repliesPerMinute, Math.round((((row?.perMinute ?? 0) * 60) / 61) * 1000) / 1000);
+});

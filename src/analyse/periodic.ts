@@ -93,7 +93,7 @@ export interface BackgroundOptions {
  * busy hour of a 100-compute cloud's heartbeats fits, a day of a large cloud's does not.
  */
 export const BACKGROUND_HELD = 400_000;
-/** Once settled, a background call's `_msg_id` waits this long of capture time for its replies. */
+/** A background call's `_msg_id` waits this long of capture time (at least) for its replies. */
 const REPLY_WAIT_MS = 120_000;
 
 /**
@@ -109,7 +109,7 @@ interface Identity {
   bytes: Column | undefined;
   /** Messages added as `during` an operation. */
   during: number;
-  /** Replies of calls whose `_msg_id` entry was let go (settled accumulators only). */
+  /** Replies of calls whose `_msg_id` entry was let go (REPLY_WAIT_MS after the call). */
   replies: number;
   /** Once settled: the series its messages go to. */
   series?: Series;
@@ -168,15 +168,15 @@ type SegmentOf = (t: number) => number;
 /**
  * Background traffic folded as it comes: `seen` every published message, `add` the background in
  * time order, `finish` once the resolver is known. What stays per background message is its time
- * and body size in typed arrays (12 bytes), plus one map entry per background call's `_msg_id`;
- * messages are never referenced after the call returns (they may be views into a store that is
- * compacted next).
+ * and body size in typed arrays (12 bytes), plus a map entry per background call's `_msg_id` for
+ * REPLY_WAIT_MS of capture time; messages are never referenced after the call returns (they may be
+ * views into a store that is compacted next).
  *
  * Senders are named at finish, with what the whole capture taught the resolver, so that is what
  * they cost until `settle`: past BACKGROUND_HELD messages (a capture of hours of a large cloud) a
  * streaming spec settles the accumulator with the resolver it has, and from then on each message
- * goes straight to its series (count, runs, intervals and sizes, distribution.ts), each call's
- * `_msg_id` only for REPLY_WAIT_MS of capture time: memory no longer grows with the capture.
+ * goes straight to its series (count, runs, intervals and sizes, distribution.ts): memory no
+ * longer grows with the capture.
  */
 export class BackgroundAccumulator {
   /** Per service (from routing keys): its one host, or `many` once a second one shows. */
@@ -186,12 +186,12 @@ export class BackgroundAccumulator {
   readonly #identities: Identity[] = [];
   /**
    * 52-bit hash of a `_msg_id` → owner + replies × OWNER_SPAN, owner = 1 + the identity of the last
-   * background call with that id (0: none yet). Replies are only attributed at finish: a later call
-   * with the same id takes them over, as the all-at-once loop did, and a reply may come first. No
-   * entry is dropped early: the old two-message reply (result, then `ending`) counts twice.
+   * background call with that id (0: none yet). Replies are attributed when the entry is let go
+   * (#rotate) or at finish: a later call with the same id takes them over, as the all-at-once loop
+   * did, and a reply may come first. The old two-message reply (result, then `ending`) counts twice.
    */
   #byMsgId = new Map<number, number>();
-  /** Settled only: the previous generation of #byMsgId, and when the current one began. */
+  /** The previous generation of #byMsgId, and when the current one began (capture time). */
   #olderMsgIds = new Map<number, number>();
   #generationMs = Number.NEGATIVE_INFINITY;
   #held = 0;
@@ -230,7 +230,7 @@ export class BackgroundAccumulator {
    * capture file). `during`: it fell inside an operation's window.
    */
   add(m: RpcMessage, during = false): void {
-    if (this.#settled !== undefined) this.#rotate(m.wire.ts);
+    this.#rotate(m.wire.ts);
     if (m.kind === 'reply') {
       if (m.msgId === undefined || m.ending === false) return;
       const k = idKey52(m.msgId);
@@ -377,7 +377,10 @@ export class BackgroundAccumulator {
     if (t > s.last) s.last = t;
   }
 
-  /** Settled: `_msg_id`s older than REPLY_WAIT_MS of capture time give their replies to their callers. */
+  /**
+   * `_msg_id`s REPLY_WAIT_MS to twice that old (capture time) give their replies to their callers
+   * and are let go: a reply that late (oslo's rpc_response_timeout is 60 s) is not counted.
+   */
   #rotate(t: number): void {
     if (t < this.#generationMs + REPLY_WAIT_MS) return;
     for (const v of this.#olderMsgIds.values()) {
@@ -476,7 +479,7 @@ export class BackgroundAccumulator {
         const who = this.#identify(id.rep, options.resolve);
         const acc = accOf(who.service, who.instance, id.rep);
         acc.ids.push(id);
-        acc.replies += replies[i] ?? 0;
+        acc.replies += (replies[i] ?? 0) + id.replies;
       });
 
     /** One instance's series: measured here from its times, or as settled. */

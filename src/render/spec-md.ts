@@ -4,6 +4,7 @@
  * service its background traffic.
  */
 
+import { SKETCH_ACCURACY } from '../analyse/distribution.ts';
 import type { BackgroundService } from '../analyse/periodic.ts';
 import type { Spec, SpecOperation, SpecRpc } from '../analyse/spec.ts';
 import type { CountStat } from '../analyse/spec-stats.ts';
@@ -51,6 +52,15 @@ export function renderSpecMarkdown(spec: Spec): string {
     L.push(
       `- Background per hypervisor (one nova-compute, replies to its calls included): **${s.perHypervisorPerMinute.toFixed(1)} messages/minute**.`,
     );
+  const st = spec.statistics;
+  if (st !== undefined && st.bucketedSeries > 0)
+    L.push(
+      `- The capture outgrew the exact statistics: the medians of ${st.bucketedSeries} series (latencies, durations, offsets, periods, sizes of many distinct values) are estimates within ${SKETCH_ACCURACY * 100} %; series of fewer distinct values, such as counts, stay exact.`,
+    );
+  if (st?.backgroundNamedEarly === true)
+    L.push(
+      '- Background senders were named from what the capture had shown when the bound on held background messages was reached, not from the whole capture.',
+    );
   L.push('');
   if (spec.operations.length > 0) {
     L.push('| operation | starts with | servers / request | seen | messages / op | bytes / op | duration |');
@@ -91,7 +101,7 @@ function operationSection(o: SpecOperation): string[] {
     `${o.instances} seen; ${o.servers} server${o.servers === 1 ? '' : 's'} per request; messages per operation ${fmtCount(o.messages)}; duration ${fmtMs(o.durationMs.median)} (median). Request ids: ${o.requestIds
       .slice(0, 5)
       .map(code)
-      .join(', ')}${o.requestIds.length > 5 ? ', …' : ''}.`,
+      .join(', ')}${o.instances > 5 ? ', …' : ''}.`,
     '',
   );
   L.push(
