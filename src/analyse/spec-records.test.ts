@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RpcCall, RpcMessage } from '../records.ts';
-import { asCall, asMessage, HashedIds, SpecRecords, UniqueIdIndex } from './spec-records.ts';
+import { asCall, asMessage, HashedIds, SortedIds, SpecRecords, UniqueIdIndex } from './spec-records.ts';
 
 const CONN = { id: '10.0.0.5:40000 -> 10.0.0.1:5672', client: '10.0.0.5:40000', server: '10.0.0.1:5672' };
 
@@ -194,4 +194,13 @@ test('HashedIds: ids added are found, through growth, others are not', () => {
   set.add(id(0));
   assert.equal(set.size, 10_000);
   for (let i = 0; i < 20_000; i++) assert.equal(set.has(id(i)), i % 2 === 0, id(i));
+});
+
+test('SortedIds: the ids it was built from are found, others are not', () => {
+  const id = (i: number): string => `0a1b2c3d-0000-4000-8000-${i.toString(16).padStart(12, '0')}`;
+  const evens = Array.from({ length: 10_000 }, (_, i) => id(2 * i));
+  const set = new SortedIds(evens);
+  assert.equal(set.size, 10_000);
+  for (let i = 0; i < 20_000; i++) assert.equal(set.has(id(i)), i % 2 === 0, id(i));
+  assert.equal(new SortedIds([]).has(id(0)), false);
 });

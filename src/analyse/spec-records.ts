@@ -195,6 +195,43 @@ export class UniqueIdIndex {
 }
 
 /**
+ * A set of ids built once and only read after (the publishes of one fold): their idKey52s sorted
+ * in one Float64Array, 8 bytes an id with no slack, binary-searched.
+ */
+export class SortedIds {
+  readonly #keys: Float64Array;
+
+  constructor(ids: Iterable<string>) {
+    const keys: number[] = [];
+    for (const v of ids) keys.push(idKey52(v));
+    this.#keys = Float64Array.from(keys).sort();
+  }
+
+  get size(): number {
+    return this.#keys.length;
+  }
+
+  /** `key`: idKey52 of the id (computed once when several sets are asked). */
+  hasKey(key: number): boolean {
+    const k = this.#keys;
+    let lo = 0;
+    let hi = k.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const x = k[mid] ?? 0;
+      if (x < key) lo = mid + 1;
+      else if (x > key) hi = mid - 1;
+      else return true;
+    }
+    return false;
+  }
+
+  has(v: string): boolean {
+    return this.hasKey(idKey52(v));
+  }
+}
+
+/**
  * A set of ids kept as their 52-bit keys (util/id-key.ts), not the ids: 16 bytes an id at the
  * table's worst load, for ids whose rows are gone (spec-stream.ts: the publishes of a folded chunk,
  * which later deliveries are matched to).

@@ -28,6 +28,7 @@ import { RpcscopeError } from '../errors.ts';
 import { loadCaptures, mergeSkipped } from '../pipeline/load.ts';
 import type { RecordSink } from '../pipeline/sink.ts';
 import type { RpcCall, RpcMessage, SkipStats } from '../records.ts';
+import { idKey52 } from '../util/id-key.ts';
 import { type Spec, SpecFold, type SpecFoldOptions, type SpecStatistics } from './spec.ts';
 import { cutContext, deliveryEvidence, type SpecInputFailure, type SpecLoadOptions } from './spec-load.ts';
 import {
@@ -36,6 +37,7 @@ import {
   type CallView,
   HashedIds,
   type MessageView,
+  SortedIds,
   SpecRecords,
   UniqueIdIndex,
 } from './spec-records.ts';
@@ -115,9 +117,9 @@ class SpecStream {
   /**
    * `_unique_id`s of the publishes each fold dropped, with its cut: their deliveries may still come
    * (a broker with a backlog delivers seconds to minutes late). Kept for 2 × QUIET_MS of capture
-   * time after the cut (~16 bytes a publish).
+   * time after the cut (8 bytes a publish).
    */
-  #foldedPublishes: { readonly cut: number; readonly ids: HashedIds }[] = [];
+  #foldedPublishes: { readonly cut: number; readonly ids: SortedIds }[] = [];
   /**
    * Request ids of the operations folded in the last LATE_MS to 2 × LATE_MS of capture time (two
    * generations): a later message with one is late. Older ones are let go, or they would grow with
@@ -161,7 +163,9 @@ class SpecStream {
   }
 
   #foldedPublish(uid: string): boolean {
-    return this.#foldedPublishes.some((g) => g.ids.has(uid));
+    if (this.#foldedPublishes.length === 0) return false;
+    const k = idKey52(uid);
+    return this.#foldedPublishes.some((g) => g.ids.hasKey(k));
   }
 
   #wasFolded(requestId: string): boolean {
@@ -286,9 +290,12 @@ class SpecStream {
       if (op.globalRequestId !== undefined) this.#foldedRequests.add(op.globalRequestId);
     });
     this.folds++;
-    const gone = new HashedIds();
-    for (const v of this.#held)
-      if (v.wire.ts < cut && v.wire.event === 'publish' && v.uniqueId !== undefined) gone.add(v.uniqueId);
+    const gone = new SortedIds(
+      (function* (held: readonly MessageView[]) {
+        for (const v of held)
+          if (v.wire.ts < cut && v.wire.event === 'publish' && v.uniqueId !== undefined) yield v.uniqueId;
+      })(this.#held),
+    );
     this.#foldedPublishes = this.#foldedPublishes.filter((g) => g.cut >= this.#now - 2 * QUIET_MS);
     this.#foldedPublishes.push({ cut, ids: gone });
     this.#compact(cut);
