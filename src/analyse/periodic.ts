@@ -93,8 +93,11 @@ export interface BackgroundOptions {
  * busy hour of a 100-compute cloud's heartbeats fits, a day of a large cloud's does not.
  */
 export const BACKGROUND_HELD = 400_000;
-/** A background call's `_msg_id` waits this long of capture time (at least) for its replies. */
-const REPLY_WAIT_MS = 120_000;
+/**
+ * A background call's `_msg_id` waits this long of capture time (at least) for its replies: oslo's
+ * rpc_response_timeout (60 s), after which its caller no longer waits for them either.
+ */
+const REPLY_WAIT_MS = 60_000;
 
 /**
  * Messages that identify() and the series key cannot tell apart: they land in the same
@@ -379,7 +382,7 @@ export class BackgroundAccumulator {
 
   /**
    * `_msg_id`s REPLY_WAIT_MS to twice that old (capture time) give their replies to their callers
-   * and are let go: a reply that late (oslo's rpc_response_timeout is 60 s) is not counted.
+   * and are let go: a reply that late (past oslo's rpc_response_timeout) is not counted.
    */
   #rotate(t: number): void {
     if (t < this.#generationMs + REPLY_WAIT_MS) return;

@@ -13,7 +13,7 @@ import { RpcscopeError } from '../errors.ts';
 /** The name `-` stands for standard input. */
 export const STDIN = '-';
 /** How a source reads: large chunks keep the per-chunk cost negligible (the decoders copy what they keep). */
-const CHUNK = 4 * 1024 * 1024;
+const CHUNK = 1024 * 1024;
 
 export class CaptureInput {
   /** The name the user gave (`-` for standard input): issues and errors name it. */
