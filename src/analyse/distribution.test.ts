@@ -120,3 +120,34 @@ test('addAll pools series however they are held', () => {
   for (const x of [-5, -5, 0, 0, 0]) few.push(x);
   assert.equal(few.median(), 0);
 });
+
+test('nearest-rank percentiles: an observed value while exact or a table, within the accuracy once bucketed', () => {
+  const nearest = (xs: number[], p: number): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.min(s.length, Math.max(1, Math.ceil((p / 100) * s.length))) - 1] ?? 0;
+  };
+  const xs = latencies(999, 6);
+  const exact = new Distribution();
+  for (const x of xs) exact.push(x);
+  assert.deepEqual(
+    exact.percentiles([0, 50, 90, 99, 100]),
+    [0, 50, 90, 99, 100].map((p) => nearest(xs, p)),
+  );
+  const sizes = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5];
+  const table = new Distribution(new SampleBudget(2));
+  for (const x of sizes) table.push(x);
+  assert.equal(table.isReduced, true);
+  assert.deepEqual(
+    table.percentiles([50, 90, 99]),
+    [50, 90, 99].map((p) => nearest(sizes, p)),
+  );
+  const many = latencies(100_000, 7);
+  const bucketed = new Distribution(new SampleBudget(10));
+  for (const x of many) bucketed.push(x);
+  assert.equal(bucketed.isApproximate, true);
+  for (const [i, v] of bucketed.percentiles([50, 90, 99]).entries()) {
+    const want = nearest(many, [50, 90, 99][i] ?? 0);
+    assert.ok(Math.abs(v - want) <= want * SKETCH_ACCURACY, `p${[50, 90, 99][i]} ${v} vs ${want}`);
+  }
+  assert.deepEqual(new Distribution().percentiles([50]), [0]);
+});

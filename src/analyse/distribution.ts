@@ -149,6 +149,29 @@ export class Distribution {
     return weightedMedian(withZeros(this.#entries(), zeros));
   }
 
+  /**
+   * Nearest-rank percentiles (`ps` in 0..100): the value of rank ⌈p·n/100⌉, one that was observed
+   * while the series is exact or a table (report.ts percentile), a bucket's estimate once bucketed.
+   * 0 for an empty series.
+   */
+  percentiles(ps: readonly number[]): number[] {
+    const n = this.#n;
+    if (n === 0) return ps.map(() => 0);
+    const xs = this.values();
+    const sorted = xs?.sort((a, b) => a - b);
+    const entries = sorted === undefined ? this.#entries() : undefined;
+    return ps.map((p) => {
+      const rank = Math.min(n, Math.max(1, Math.ceil((p / 100) * n)));
+      if (sorted !== undefined) return sorted[rank - 1] ?? 0;
+      let seen = 0;
+      for (const [v, c] of entries ?? []) {
+        seen += c;
+        if (seen >= rank) return v;
+      }
+      return this.#max;
+    });
+  }
+
   /** Median absolute deviation from `center` (a period's jitter). */
   medianDeviation(center: number): number {
     const xs = this.values();

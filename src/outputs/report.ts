@@ -3,6 +3,7 @@
  * tables or JSON by the CLI). Pure: Loaded in, Report out. Message counts are of PUBLISHED
  * messages (Basic.Publish / tracing `published`) unless named otherwise.
  */
+import { Distribution, SampleBudget } from '../analyse/distribution.ts';
 import { ServiceEvidence } from '../correlate/services.ts';
 import type { Loaded } from '../pipeline/load.ts';
 import type { RecordSink } from '../pipeline/sink.ts';
@@ -124,22 +125,8 @@ export interface Report {
   skipped: { bytes: number; frames: number; records: number; issues: string[] };
 }
 
-/** Nearest-rank percentile over sorted values (a value that was actually observed). */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
-}
-
-export function percentiles(values: readonly number[]): Percentiles {
-  const s = [...values].sort((a, b) => a - b);
-  return {
-    p50: percentile(s, 50),
-    p90: percentile(s, 90),
-    p99: percentile(s, 99),
-    max: s.length ? (s[s.length - 1] as number) : 0,
-  };
-}
+/** Call latencies a report holds one by one (8 bytes each) before its largest series are reduced. */
+export const REPORT_EXACT_LATENCIES = 1_000_000;
 
 function zeroKinds(): Record<RpcKind, number> {
   return { call: 0, cast: 0, fanout: 0, reply: 0, notification: 0, other: 0 };
@@ -234,8 +221,10 @@ export class ReportAccumulator implements RecordSink {
   readonly #declared = new Map<string, { expiresMs?: number; exchanges: Set<string> }>();
   /** Queues in #queues whose consumer's connection closed. */
   readonly #orphans = new Set<string>();
-  readonly #latByRow = new Map<string, number[]>();
-  readonly #latencies: number[] = [];
+  /** Latencies, exact within a budget of 1M samples (8 MB), bounded past it (distribution.ts). */
+  readonly #latencyBudget = new SampleBudget(REPORT_EXACT_LATENCIES);
+  readonly #latByRow = new Map<string, Distribution>();
+  readonly #latencies = new Distribution(this.#latencyBudget);
   readonly #failures = new Map<string, number>();
   #calls = 0;
   #answered = 0;
@@ -427,9 +416,12 @@ export class ReportAccumulator implements RecordSink {
       if (c.latencyMs !== undefined) {
         this.#latencies.push(c.latencyMs);
         const k = rowKey(c.call);
-        const arr = this.#latByRow.get(k);
-        if (arr === undefined) this.#latByRow.set(k, [c.latencyMs]);
-        else arr.push(c.latencyMs);
+        let row = this.#latByRow.get(k);
+        if (row === undefined) {
+          row = new Distribution(this.#latencyBudget);
+          this.#latByRow.set(k, row);
+        }
+        row.push(c.latencyMs);
         this.#keepSlowest(c, c.latencyMs);
       }
       if (c.outcome === 'remote-error') {
@@ -490,8 +482,8 @@ export class ReportAccumulator implements RecordSink {
     for (const [k, row] of this.#rows) {
       const lat = this.#latByRow.get(k);
       if (lat !== undefined && lat.length > 0) {
-        const sorted = [...lat].sort((a, b) => a - b);
-        row.latencyMs = { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)) };
+        const [p50 = 0, p99 = 0] = lat.percentiles([50, 99]);
+        row.latencyMs = { p50: round(p50), p99: round(p99) };
       }
     }
     const methods = [...this.#rows.values()].sort(
@@ -502,7 +494,8 @@ export class ReportAccumulator implements RecordSink {
         a.method.localeCompare(b.method) ||
         (a.object ?? '').localeCompare(b.object ?? ''),
     );
-    const p = percentiles(this.#latencies);
+    const [p50 = 0, p90 = 0, p99 = 0] = this.#latencies.percentiles([50, 90, 99]);
+    const p = { p50, p90, p99, max: this.#latencies.length > 0 ? this.#latencies.max() : 0 };
     const connections: ConnectionLine[] = this.#services.result().map((s) => {
       const a = this.#perConn.get(s.connection);
       const line: ConnectionLine = {
