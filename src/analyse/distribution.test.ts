@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { rng } from '../../test/wire/amqp/rng.ts';
 import { Distribution, MAX_DISTINCT, SampleBudget, SKETCH_ACCURACY } from './distribution.ts';
 import { median } from './spec-stats.ts';
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Latency-like values: log-normal around 5 ms, µs resolution. */
 function latencies(n: number, seed: number): number[] {
