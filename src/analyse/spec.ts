@@ -60,9 +60,9 @@ export interface SpecOperation {
   readonly servers: number;
   /** Operations of this kind found. */
   readonly instances: number;
-  /** The first REQUEST_IDS_LISTED (spec-aggregate.ts) of them: a spec's size stays bounded. */
+  /** The first 1000 of them (spec-aggregate.ts REQUEST_IDS_LISTED): a spec's size stays bounded. */
   readonly requestIds: readonly string[];
-  /** Request ids not listed (instances beyond the first REQUEST_IDS_LISTED). */
+  /** Request ids not listed (instances beyond the first 1000). */
   readonly requestIdsOmitted?: number;
   /** Messages per operation, replies included. */
   readonly messages: CountStat;
