@@ -9,14 +9,18 @@
 export {
   analyseBackground,
   buildSpec,
+  Distribution,
   loadSpecInput,
   readSpec,
+  SampleBudget,
   type Spec,
+  type SpecFoldOptions,
   type SpecInput,
   type SpecLoaded,
   type SpecOperation,
   type SpecOptions,
   type SpecRead,
+  type SpecStatistics,
   type SpecStreamOptions,
 } from './analyse/index.ts';
 export { Cluster, type QueueMode } from './broker/cluster.ts';

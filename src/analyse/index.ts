@@ -1,8 +1,10 @@
 /** Analyses over correlated records: the RPC specification of operations, periodic background. */
 
+export { Distribution, SampleBudget, SKETCH_ACCURACY } from './distribution.ts';
 export { backgroundPerHypervisorPerMinute, HEADLINE_BACKGROUND_CAPTURE } from './headline.ts';
 export {
   analyseBackground,
+  BACKGROUND_HELD,
   BackgroundAccumulator,
   type BackgroundOptions,
   type BackgroundService,
@@ -11,6 +13,7 @@ export {
 export {
   buildSpec,
   type CountStat,
+  EXACT_SAMPLES,
   type Spec,
   type SpecBackgroundNote,
   SpecFold,
@@ -18,12 +21,15 @@ export {
   type SpecOperation,
   type SpecOptions,
   type SpecRpc,
+  type SpecFoldOptions,
   type SpecScaling,
+  type SpecStatistics,
   type SpecWindow,
 } from './spec.ts';
 export { loadSpecInput, type SpecLoaded, type SpecLoadOptions } from './spec-load.ts';
 export {
   HOLD_MESSAGES,
+  LATE_MS,
   QUIET_MS,
   readSpec,
   type SpecRead,
