@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { specResolver } from '../correlate/spec-services.ts';
 import { wireFacts } from '../emulate/model.ts';
+import { renderSpecMarkdown } from '../render/spec-md.ts';
 import { SKETCH_ACCURACY } from './distribution.ts';
 import { aggregateOperations, buildSpec, type SpecRpc } from './spec.ts';
 import { REQUEST_IDS_LISTED } from './spec-aggregate.ts';
@@ -78,6 +79,16 @@ test('past its bounds the spec holds tables and buckets: counts and sizes stay e
   assert.ok(bounded.statistics.reducedSeries > 0);
   assert.equal(bounded.statistics.backgroundNamedEarly, true);
   assert.deepEqual(bounded.spec.statistics, bounded.statistics);
+  // the Markdown says so in its summary; a spec within the bounds does not
+  const md = renderSpecMarkdown(bounded.spec);
+  assert.match(md, /Background senders were named from what the capture had shown/);
+  const bucketed = renderSpecMarkdown({
+    ...whole.spec,
+    statistics: { exact: false, reducedSeries: 3, bucketedSeries: 2, backgroundNamedEarly: false },
+  });
+  assert.match(bucketed, /outgrew the exact statistics: the medians of 2 series .* within 0\.1 %/);
+  assert.doesNotMatch(bucketed, /were named from what/);
+  assert.doesNotMatch(renderSpecMarkdown(whole.spec), /outgrew|were named from what/);
   assert.deepEqual(bounded.spec.summary, whole.spec.summary);
   const near = (a: number | undefined, b: number | undefined, what: string): void => {
     assert.ok(a !== undefined && b !== undefined, what);
